@@ -32,7 +32,7 @@ type Entity struct {
 	APIVersion string         `json:"apiVersion"`
 	Kind       string         `json:"kind"`
 	Metadata   Metadata       `json:"metadata"`
-	Spec       map[string]any `json:"spec,omitempty"`
+	Spec       map[string]any `json:"spec,omitzero"`
 	// Relations and Status are output-only: set when the entity is stitched.
 	Relations []Relation `json:"relations,omitempty"`
 	Status    *Status    `json:"status,omitempty"`
@@ -193,4 +193,10 @@ func (m *Metadata) UnmarshalJSON(b []byte) error {
 	}
 	*m = Metadata(f)
 	return nil
+}
+
+// SpecString returns spec[key] if it is a string, else "".
+func (e *Entity) SpecString(key string) string {
+	s, _ := e.Spec[key].(string)
+	return s
 }

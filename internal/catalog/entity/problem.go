@@ -13,6 +13,7 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
+// Error returns "path: message", or the message alone for the whole document.
 func (p Problem) Error() string {
 	if p.Path == "" {
 		return p.Message
@@ -23,6 +24,7 @@ func (p Problem) Error() string {
 // Problems is a list of Problem that is itself an error.
 type Problems []Problem
 
+// Error joins the problems with "; ".
 func (ps Problems) Error() string {
 	msgs := make([]string, len(ps))
 	for i, p := range ps {

@@ -13,8 +13,11 @@ type Ref struct {
 	Name      string
 }
 
-// String returns Backstage's stringified form: the kind lowercased,
-// namespace and name as given ("component:default/Petstore").
+// String returns "kind:namespace/name" with the kind lowercased and the
+// namespace and name as given ("component:default/Petstore"), so names keep
+// their case for display and the result parses back to the same entity.
+// Backstage's stringifyEntityRef lowercases all three parts; that
+// canonical form, used in relations' targetRef, storage and filters, is Key.
 func (r Ref) String() string {
 	ns := r.Namespace
 	if ns == "" {
@@ -23,7 +26,8 @@ func (r Ref) String() string {
 	return strings.ToLower(r.Kind) + ":" + ns + "/" + r.Name
 }
 
-// Key returns the fully lowercased form used for identity, storage and filters.
+// Key returns the fully lowercased form used for identity, storage, filters
+// and targetRef: Backstage's stringifyEntityRef.
 func (r Ref) Key() string { return strings.ToLower(r.String()) }
 
 // Equal reports whether two refs name the same entity (case-insensitively).
