@@ -1,0 +1,191 @@
+// Package api owns Atrium's JSON REST routes, one handler per plugin
+// (/api/catalog, and later /api/scaffolder, ...), each wire-compatible with
+// Backstage's, with one error adapter that maps error kinds to Backstage's
+// error body and never shows clients the text of an unexpected error.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/atrium-dev/atrium/internal/catalog"
+	"github.com/atrium-dev/atrium/internal/catalog/entity"
+	"github.com/atrium-dev/atrium/internal/catalog/filter"
+)
+
+// CatalogPrefix is where the app mounts the catalog API. NewCatalogHandler
+// strips it itself, so the app registers the handler unchanged:
+//
+//	mux.Handle(api.CatalogPrefix+"/", api.NewCatalogHandler(svc, logger, api.Options{}))
+const CatalogPrefix = "/api/catalog"
+
+// DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Catalog is the catalog service as the REST API uses it.
+type Catalog interface {
+	QueryEntities(ctx context.Context, q catalog.Query) (catalog.Page, error)
+	EntityByRef(ctx context.Context, ref entity.Ref) (json.RawMessage, error) // derrors NotFound
+	EntityByUID(ctx context.Context, uid string) (json.RawMessage, error)
+	EntitiesByRefs(ctx context.Context, refs []string, f filter.Expr) ([]json.RawMessage, error) // same length as refs, nil where missing/filtered/unparseable
+	DeleteEntityByUID(ctx context.Context, uid string) error
+	Ancestry(ctx context.Context, ref entity.Ref) (catalog.Ancestry, error)
+	Facets(ctx context.Context, facets []string, f filter.Expr) (map[string][]catalog.FacetCount, error)
+	Refresh(ctx context.Context, ref entity.Ref) error
+	ValidateEntity(ctx context.Context, raw map[string]any, location string) error // *catalog.ValidationError for problems
+	Locations(ctx context.Context) ([]catalog.Location, error)                     // API-registered only
+	Location(ctx context.Context, id string) (catalog.Location, error)
+	AddLocation(ctx context.Context, typ, target string, opts catalog.AddLocationOptions) (catalog.AddLocationResult, error)
+	UpdateLocation(ctx context.Context, id, typ, target string) (catalog.Location, error)
+	DeleteLocation(ctx context.Context, id string) error
+	LocationByEntity(ctx context.Context, ref entity.Ref) (catalog.Location, error)
+	AnalyzeLocation(ctx context.Context, typ, target, catalogFilename string) (catalog.AnalyzeResult, error)
+}
+
+// Options tune a plugin's API handler.
+type Options struct {
+	// MaxBodyBytes caps JSON request bodies; larger ones get 413. Zero means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// catalogHandler serves /api/catalog.
+type catalogHandler struct {
+	c        Catalog
+	maxBody  int64
+	pageSize int // rows per QueryEntities call when streaming unpaged /entities
+}
+
+// NewCatalogHandler returns the handler for Backstage's catalog REST API.
+// Errors are logged to logger (slog.Default if nil): 5xx with their detail,
+// client errors at debug level.
+// It expects full request paths (CatalogPrefix + "/entities", ...) and
+// strips CatalogPrefix itself, because Backstage reports request URLs in
+// error bodies and the link header relative to the plugin's base.
+func NewCatalogHandler(c Catalog, logger *slog.Logger, opts Options) http.Handler {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	h := &catalogHandler{c: c, maxBody: opts.MaxBodyBytes, pageSize: 10000}
+	return h.routes(&errorAdapter{logger: logger})
+}
+
+func (h *catalogHandler) routes(a *errorAdapter) http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, fn handlerFunc) { mux.Handle(pattern, a.wrap(fn)) }
+
+	handle("GET /entities", h.getEntities)
+	handle("GET /entities/by-query", h.getEntitiesByQuery)
+	handle("POST /entities/by-query", h.postEntitiesByQuery)
+	handle("GET /entities/by-uid/{uid}", h.getEntityByUID)
+	handle("DELETE /entities/by-uid/{uid}", h.deleteEntityByUID)
+	handle("GET /entities/by-name/{kind}/{namespace}/{name}", h.getEntityByName)
+	handle("GET /entities/by-name/{kind}/{namespace}/{name}/ancestry", h.getEntityAncestry)
+	handle("POST /entities/by-refs", h.postEntitiesByRefs)
+	handle("GET /entity-facets", h.getEntityFacets)
+	handle("POST /entity-facets", h.postEntityFacets)
+	handle("POST /refresh", h.postRefresh)
+	handle("POST /validate-entity", h.postValidateEntity)
+	handle("GET /locations", h.getLocations)
+	handle("POST /locations", h.postLocation)
+	handle("POST /locations/by-query", h.postLocationsByQuery)
+	handle("GET /locations/{id}", h.getLocation)
+	handle("PUT /locations/{id}", h.putLocation)
+	handle("DELETE /locations/{id}", h.deleteLocation)
+	handle("GET /locations/by-entity/{kind}/{namespace}/{name}", h.getLocationByEntity)
+	handle("POST /analyze-location", h.postAnalyzeLocation)
+
+	return &prefixRouter{prefix: CatalogPrefix, mux: mux, errors: a}
+}
+
+// prefixRouter strips its prefix and dispatches to mux, answering unknown
+// routes and wrong methods with JSON errors instead of the mux's plain text.
+type prefixRouter struct {
+	prefix string
+	mux    *http.ServeMux
+	errors *errorAdapter
+}
+
+func (p *prefixRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r2, ok := stripPrefix(r, p.prefix)
+	if !ok {
+		writeError(w, r, http.StatusNotFound, "NotFoundError", "Not found: "+r.Method+" "+r.URL.Path)
+		return
+	}
+	h, pattern := p.mux.Handler(r2)
+	if pattern != "" {
+		p.mux.ServeHTTP(w, r2) // the mux, not h, sets the path values
+		return
+	}
+	// No route matched: let the mux decide between 404 and 405 (and the
+	// Allow header), then replace its plain-text body with ours.
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r2)
+	if allow := rec.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	switch rec.status {
+	case http.StatusMethodNotAllowed:
+		writeError(w, r2, rec.status, "MethodNotAllowedError",
+			"Method "+r2.Method+" not allowed for "+r2.URL.Path)
+	default:
+		writeError(w, r2, http.StatusNotFound, "NotFoundError", "Not found: "+r2.Method+" "+r2.URL.Path)
+	}
+}
+
+// stripPrefix returns a shallow copy of r whose URL path lacks prefix, as
+// http.StripPrefix does, and false if the path is not under prefix.
+func stripPrefix(r *http.Request, prefix string) (*http.Request, bool) {
+	path, ok := strings.CutPrefix(r.URL.Path, prefix)
+	if !ok || (path != "" && path[0] != '/') {
+		return nil, false
+	}
+	rawPath := ""
+	if r.URL.RawPath != "" {
+		if rawPath, ok = strings.CutPrefix(r.URL.RawPath, prefix); !ok {
+			return nil, false
+		}
+	}
+	if path == "" {
+		path = "/"
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.URL = new(url.URL)
+	*r2.URL = *r.URL
+	r2.URL.Path = path
+	r2.URL.RawPath = rawPath
+	return r2, true
+}
+
+// headerRecorder captures the status and headers a handler writes and
+// discards its body.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header { return h.header }
+func (h *headerRecorder) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+func (h *headerRecorder) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// writeEmpty answers 200 with no body and no content type, as Backstage's
+// res.status(200).end() does.
+func writeEmpty(w http.ResponseWriter, status int) error {
+	w.WriteHeader(status)
+	return nil
+}
