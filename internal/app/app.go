@@ -1,0 +1,189 @@
+// Package app wires Atrium together: configuration to stores, stores to
+// services, services to the HTTP server and the background workers, and
+// owns their lifecycle from start to graceful shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/atrium-dev/atrium/internal/api"
+	"github.com/atrium-dev/atrium/internal/catalog"
+	"github.com/atrium-dev/atrium/internal/catalog/source"
+	"github.com/atrium-dev/atrium/internal/config"
+	"github.com/atrium-dev/atrium/internal/store"
+)
+
+// App is a configured Atrium: its store, services and HTTP handler.
+type App struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	Store   *store.Store
+	Catalog *catalog.Service
+	handler http.Handler
+}
+
+// New opens the database and builds the services for cfg.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	if !cfg.Backend.Database.IsSQLite() {
+		return nil, fmt.Errorf("backend.database.client %q is not supported yet; use sqlite", cfg.Backend.Database.Client)
+	}
+	st, err := store.Open(ctx, cfg.Backend.Database.SQLitePath(), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	svc := catalog.New(st, CatalogOptions(cfg, log))
+	a := &App{cfg: cfg, log: log, Store: st, Catalog: svc}
+	a.handler = a.routes()
+	return a, nil
+}
+
+// CatalogOptions translates configuration into catalog service options.
+func CatalogOptions(cfg *config.Config, log *slog.Logger) catalog.Options {
+	c := cfg.Catalog
+	var rules []catalog.Rule
+	if c.Rules != nil {
+		rules = []catalog.Rule{}
+		for _, r := range c.Rules {
+			cr := catalog.Rule{}
+			for _, a := range r.Allow {
+				cr.Allow = append(cr.Allow, catalog.AllowKind{Kind: a.Kind, SpecType: a.SpecType})
+			}
+			for _, l := range r.Locations {
+				cr.Locations = append(cr.Locations, catalog.RuleLocation{Type: l.Type, Target: l.Exact, Pattern: l.Pattern})
+			}
+			rules = append(rules, cr)
+		}
+	}
+	var locations []catalog.ConfigLocation
+	for _, l := range c.Locations {
+		target := l.Target
+		if l.Type == "file" && !filepath.IsAbs(target) {
+			base := l.BaseDir
+			if base == "" {
+				base, _ = filepath.Abs(".")
+			}
+			target = filepath.Join(base, target)
+		}
+		cl := catalog.ConfigLocation{Type: l.Type, Target: target}
+		for _, r := range l.Rules {
+			cl.Allow = append(cl.Allow, r.Allow...)
+		}
+		locations = append(locations, cl)
+	}
+	var allow []source.AllowRule
+	for _, a := range cfg.Backend.Reading.Allow {
+		allow = append(allow, source.AllowRule{Host: a.Host, Paths: a.Paths})
+	}
+	lo, hi := c.ProcessingInterval.Range()
+	return catalog.Options{
+		Readers: map[string]catalog.Reader{
+			"file": &source.FileReader{},
+			"url":  urlReader{&source.URLReader{Allow: allow}},
+		},
+		Rules:              rules,
+		Locations:          locations,
+		ProcessingInterval: store.Interval{Min: lo, Max: hi},
+		ProcessingDisabled: c.ProcessingInterval.Disabled,
+		OrphanStrategy:     c.OrphanStrategy,
+		Readonly:           c.Readonly,
+		Logger:             log,
+	}
+}
+
+// urlReader adapts the single-file URL reader to the catalog's Reader.
+type urlReader struct{ r *source.URLReader }
+
+func (u urlReader) Read(ctx context.Context, target string) ([]source.File, error) {
+	f, err := u.r.Read(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	return []source.File{f}, nil
+}
+
+// Handler returns the HTTP handler serving every surface.
+func (a *App) Handler() http.Handler { return a.handler }
+
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(api.CatalogPrefix+"/", api.NewCatalogHandler(a.Catalog, a.log, api.Options{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := a.Store.Ping(r.Context()); err != nil {
+			a.log.Error("readiness check failed", "err", err)
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "Atrium is running. The catalog API is at /api/catalog/entities.")
+	})
+	return mux
+}
+
+// Run loads the configured locations, serves HTTP on the configured
+// address and runs the ingestion loop until ctx is cancelled; then it stops
+// accepting requests, lets in-flight ones finish and drains the workers.
+// ready, if not nil, receives the listening address.
+func (a *App) Run(ctx context.Context, ready func(addr string)) error {
+	if err := a.Catalog.SyncConfigLocations(ctx); err != nil {
+		return fmt.Errorf("load catalog.locations: %w", err)
+	}
+	ln, err := net.Listen("tcp", a.cfg.Backend.Listen.Address())
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- a.Catalog.Run(workerCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	a.log.Info("Atrium is listening", "url", a.cfg.Backend.BaseURL, "addr", ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			runErr = err
+		}
+	}
+	a.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("shutdown http: %w", err))
+	}
+	stopWorkers()
+	if err := <-workerDone; err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	return errors.Join(runErr, a.Store.Close())
+}
+
+// Close releases the app's resources when Run was not called.
+func (a *App) Close() error { return a.Store.Close() }

@@ -1,0 +1,322 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/atrium-dev/atrium/internal/catalog/entity"
+	"github.com/atrium-dev/atrium/internal/catalog/filter"
+	"github.com/atrium-dev/atrium/internal/catalog/source"
+	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/store"
+)
+
+// QueryEntities answers a page of entities.
+func (s *Service) QueryEntities(ctx context.Context, q Query) (Page, error) {
+	return s.st.QueryEntities(ctx, q)
+}
+
+// EntityByRef returns one entity by kind, namespace and name (case-insensitive).
+func (s *Service) EntityByRef(ctx context.Context, ref entity.Ref) (json.RawMessage, error) {
+	body, err := s.st.EntityByRef(ctx, ref.Key())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, derrors.NotFound("No entity named '%s' found, with kind '%s' in namespace '%s'", ref.Name, ref.Kind, ref.Namespace)
+	}
+	return body, err
+}
+
+// EntityByUID returns one entity by uid.
+func (s *Service) EntityByUID(ctx context.Context, uid string) (json.RawMessage, error) {
+	body, err := s.st.EntityByUID(ctx, uid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, derrors.NotFound("No entity with uid %s", uid)
+	}
+	return body, err
+}
+
+// EntitiesByRefs returns the entities for refs in order, nil where an
+// entity is missing, does not match f, or the ref is not a full
+// kind:namespace/name ref (Backstage applies no defaults here).
+func (s *Service) EntitiesByRefs(ctx context.Context, refs []string, f filter.Expr) ([]json.RawMessage, error) {
+	keys := make([]string, len(refs))
+	for i, r := range refs {
+		ref, err := entity.ParseRef(r, entity.RefDefaults{})
+		if err != nil || !strings.Contains(r, "/") {
+			keys[i] = "\x00invalid" // matches nothing
+			continue
+		}
+		keys[i] = ref.Key()
+	}
+	return s.st.EntitiesByRefs(ctx, keys, f)
+}
+
+// DeleteEntityByUID deletes an entity; if a location still emits it, it
+// comes back on that location's next refresh.
+func (s *Service) DeleteEntityByUID(ctx context.Context, uid string) error {
+	_, err := s.st.DeleteByUID(ctx, uid)
+	if errors.Is(err, store.ErrNotFound) {
+		return derrors.NotFound("No entity with uid %s", uid)
+	}
+	s.Wake()
+	return err
+}
+
+// Ancestry returns the entity and the chain of entities that emitted it.
+func (s *Service) Ancestry(ctx context.Context, ref entity.Ref) (Ancestry, error) {
+	if _, err := s.EntityByRef(ctx, ref); err != nil {
+		return Ancestry{}, err
+	}
+	out := Ancestry{RootEntityRef: ref.Key(), Items: []AncestryItem{}}
+	seen := map[string]bool{}
+	queue := []string{ref.Key()}
+	for len(queue) > 0 && len(seen) < 1000 {
+		key := queue[0]
+		queue = queue[1:]
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		body, err := s.st.EntityByRef(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return Ancestry{}, err
+		}
+		parents, err := s.st.Parents(ctx, key)
+		if err != nil {
+			return Ancestry{}, err
+		}
+		if parents == nil {
+			parents = []string{}
+		}
+		out.Items = append(out.Items, AncestryItem{Entity: body, ParentEntityRefs: parents})
+		queue = append(queue, parents...)
+	}
+	return out, nil
+}
+
+// Facets counts entities per value of each facet among those matching f.
+func (s *Service) Facets(ctx context.Context, facets []string, f filter.Expr) (map[string][]FacetCount, error) {
+	return s.st.Facets(ctx, facets, f)
+}
+
+// Refresh makes the entity and the locations above it refresh now.
+func (s *Service) Refresh(ctx context.Context, ref entity.Ref) error {
+	err := s.st.RefreshNow(ctx, ref.Key())
+	if errors.Is(err, store.ErrNotFound) {
+		return derrors.NotFound("Entity %s not found", ref.String())
+	}
+	s.Wake()
+	return err
+}
+
+// ValidateEntity checks an entity exactly as processing would, as if it
+// were read at location (which must be a url: location ref).
+func (s *Service) ValidateEntity(ctx context.Context, raw map[string]any, location string) error {
+	if !strings.HasPrefix(location, "url:") {
+		return derrors.Invalid("Invalid location ref %q, only 'url:' locations are supported", location)
+	}
+	e, problems := s.check(raw)
+	if len(problems) > 0 {
+		return &ValidationError{Problems: problems}
+	}
+	if !s.rules.allowed(e.Kind, specType(e), location, location) {
+		return &ValidationError{Problems: entity.Problems{{Path: "kind",
+			Message: fmt.Sprintf("entities of kind %s are not allowed from location %s", e.Kind, location)}}}
+	}
+	return nil
+}
+
+// Locations lists the locations registered through the API.
+func (s *Service) Locations(ctx context.Context) ([]Location, error) {
+	rows, err := s.st.Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Location, len(rows))
+	for i, r := range rows {
+		out[i] = Location(r)
+	}
+	return out, nil
+}
+
+// Location returns one registered location.
+func (s *Service) Location(ctx context.Context, id string) (Location, error) {
+	r, err := s.st.LocationByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Location{}, derrors.NotFound("Found no location with ID %s", id)
+	}
+	return Location(r), err
+}
+
+func (s *Service) checkLocationInput(typ, target string) error {
+	if !slices.Contains(s.opts.AllowedLocationTypes, typ) {
+		b, _ := json.Marshal(s.opts.AllowedLocationTypes)
+		return derrors.Invalid("Registered locations must be of an allowed type %s", b)
+	}
+	if strings.TrimSpace(target) == "" {
+		return derrors.Invalid("Location target must not be empty")
+	}
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(target)), "javascript:") {
+		return derrors.Invalid("Location target must not be a javascript: URL")
+	}
+	return nil
+}
+
+func (s *Service) checkWritable() error {
+	if s.opts.Readonly {
+		return derrors.Forbidden("This operation not allowed in readonly mode")
+	}
+	return nil
+}
+
+// AddLocation registers a location (or, with DryRun, reads it and reports
+// what it would produce without writing anything).
+func (s *Service) AddLocation(ctx context.Context, typ, target string, opts AddLocationOptions) (AddLocationResult, error) {
+	if err := s.checkLocationInput(typ, target); err != nil {
+		return AddLocationResult{}, err
+	}
+	existing, err := s.st.LocationByTarget(ctx, typ, target)
+	exists := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return AddLocationResult{}, err
+	}
+	if opts.DryRun {
+		entities, err := s.dryRun(ctx, typ, target)
+		if err != nil {
+			return AddLocationResult{}, err
+		}
+		return AddLocationResult{
+			Location: Location{ID: typ + ":" + target, Type: typ, Target: target},
+			Entities: entities, Exists: &exists,
+		}, nil
+	}
+	if err := s.checkWritable(); err != nil {
+		return AddLocationResult{}, err
+	}
+	if exists {
+		if opts.OnConflict != "refresh" {
+			return AddLocationResult{}, derrors.Conflict("Location %s:%s already exists", typ, target)
+		}
+		if err := s.Refresh(ctx, locationEntity(typ, target).Ref()); err != nil && !errors.Is(err, derrors.ErrNotFound) {
+			return AddLocationResult{}, err
+		}
+		return AddLocationResult{Location: Location(existing), Entities: []*entity.Entity{}}, nil
+	}
+	// Read it before registering, so that a target that cannot be read or
+	// parsed is refused with its error instead of registered broken.
+	if _, err := s.dryRun(ctx, typ, target); err != nil {
+		return AddLocationResult{}, err
+	}
+	row := store.LocationRow{ID: uuid.NewString(), Type: typ, Target: target}
+	if err := s.st.InsertLocation(ctx, row); err != nil {
+		if errors.Is(err, store.ErrLocationExists) {
+			return AddLocationResult{}, derrors.Conflict("Location %s:%s already exists", typ, target)
+		}
+		return AddLocationResult{}, err
+	}
+	if err := s.syncAPILocations(ctx); err != nil {
+		return AddLocationResult{}, err
+	}
+	return AddLocationResult{Location: Location(row), Entities: []*entity.Entity{locationEntity(typ, target)}}, nil
+}
+
+// dryRun reads a location target recursively in memory and returns the
+// entities it would produce, starting with its generated Location entity.
+func (s *Service) dryRun(ctx context.Context, typ, target string) ([]*entity.Entity, error) {
+	root := locationEntity(typ, target)
+	out := []*entity.Entity{root}
+	queue := []*entity.Entity{root}
+	for depth := 0; len(queue) > 0 && depth < maxLocationDepth; depth++ {
+		var next []*entity.Entity
+		for _, loc := range queue {
+			res, err := s.readLocation(ctx, loc, depth)
+			if err != nil {
+				return nil, derrors.Wrap(derrors.ErrInvalid, err, "%s", publicReadError(err))
+			}
+			for _, c := range res.children {
+				out = append(out, c.entity)
+				if c.entity.Kind == "Location" {
+					next = append(next, c.entity)
+				}
+			}
+		}
+		queue = next
+	}
+	return out, nil
+}
+
+// publicReadError is the message of a read or parse error that is safe to
+// show: parse errors and reader errors name the file and the problem.
+func publicReadError(err error) string {
+	var pe *source.ParseError
+	if errors.As(err, &pe) {
+		return pe.Error()
+	}
+	return err.Error()
+}
+
+// UpdateLocation changes a registered location's type and target.
+func (s *Service) UpdateLocation(ctx context.Context, id, typ, target string) (Location, error) {
+	if err := s.checkWritable(); err != nil {
+		return Location{}, err
+	}
+	if err := s.checkLocationInput(typ, target); err != nil {
+		return Location{}, err
+	}
+	err := s.st.UpdateLocation(ctx, store.LocationRow{ID: id, Type: typ, Target: target})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Location{}, derrors.NotFound("Found no location with ID %s", id)
+	case errors.Is(err, store.ErrLocationExists):
+		return Location{}, derrors.Conflict("Location %s:%s already exists", typ, target)
+	case err != nil:
+		return Location{}, err
+	}
+	return Location{ID: id, Type: typ, Target: target}, s.syncAPILocations(ctx)
+}
+
+// DeleteLocation unregisters a location and removes the entities that only
+// it produced.
+func (s *Service) DeleteLocation(ctx context.Context, id string) error {
+	if err := s.checkWritable(); err != nil {
+		return err
+	}
+	err := s.st.DeleteLocation(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return derrors.NotFound("Found no location with ID %s", id)
+	}
+	if err != nil {
+		return err
+	}
+	return s.syncAPILocations(ctx)
+}
+
+// LocationByEntity returns the registered location that manages an entity.
+func (s *Service) LocationByEntity(ctx context.Context, ref entity.Ref) (Location, error) {
+	body, err := s.EntityByRef(ctx, ref)
+	if err != nil {
+		return Location{}, err
+	}
+	var e entity.Entity
+	if err := json.Unmarshal(body, &e); err != nil {
+		return Location{}, err
+	}
+	loc := e.Annotation(entity.AnnotationManagedByOriginLocation)
+	typ, target, ok := strings.Cut(loc, ":")
+	if !ok {
+		return Location{}, derrors.NotFound("Entity %s has no location", ref.String())
+	}
+	r, err := s.st.LocationByTarget(ctx, typ, target)
+	if errors.Is(err, store.ErrNotFound) {
+		return Location{}, derrors.NotFound("Found no location with type %s and target %s", typ, target)
+	}
+	return Location(r), err
+}

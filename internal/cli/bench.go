@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/atrium-dev/atrium/internal/bench"
+)
+
+func benchCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "Benchmark ingestion and queries on a synthetic organisation"}
+	var components, iterations int
+	var seed int64
+	var dir, cpuProfile string
+	ingest := func(cmd *cobra.Command) (string, error) {
+		d := dir
+		if d == "" {
+			tmp, err := os.MkdirTemp("", "atrium-bench-")
+			if err != nil {
+				return "", err
+			}
+			d = tmp
+		} else if entries, err := os.ReadDir(d); err == nil && len(entries) > 0 {
+			return "", fmt.Errorf("--dir %s is not empty", d)
+		}
+		rep, err := bench.Ingest(cmd.Context(), bench.IngestOptions{Components: components, Seed: seed, Dir: d, Progress: cmd.ErrOrStderr()})
+		if err != nil {
+			return d, err
+		}
+		w := cmd.OutOrStdout()
+		fmt.Fprintf(w, "components:            %d\n", rep.Components)
+		fmt.Fprintf(w, "entities:              %d\n", rep.Entities)
+		fmt.Fprintf(w, "queryable after:       %.2f s\n", rep.QueryableSeconds)
+		fmt.Fprintf(w, "entities/s:            %.0f\n", rep.EntitiesPerSec)
+		fmt.Fprintf(w, "peak RSS:              %.0f MiB\n", rep.PeakRSSMiB)
+		return d, nil
+	}
+	ingestCmd := &cobra.Command{
+		Use:   "ingest",
+		Short: "Generate an organisation and time its ingestion into a fresh SQLite database",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			d, err := ingest(cmd)
+			if dir == "" && d != "" {
+				defer os.RemoveAll(d)
+			}
+			return err
+		},
+	}
+	queryCmd := &cobra.Command{
+		Use:   "query",
+		Short: "Time by-name, by-query, relation-filter and facet requests (ingesting first unless --dir holds a database)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d := dir
+			if _, err := os.Stat(filepath.Join(dir, "atrium.sqlite")); dir == "" || err != nil {
+				var err error
+				if d, err = ingest(cmd); err != nil {
+					return err
+				}
+				if dir == "" {
+					defer os.RemoveAll(d)
+				}
+			}
+			res, err := bench.Query(cmd.Context(), bench.QueryOptions{Dir: d, Iterations: iterations, Seed: seed})
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "query\tp50\tp99\tmax")
+			for _, r := range res {
+				fmt.Fprintf(tw, "%s\t%.2f ms\t%.2f ms\t%.2f ms\n", r.Name, ms(r.P50), ms(r.P99), ms(r.Max))
+			}
+			return tw.Flush()
+		},
+	}
+	for _, c := range []*cobra.Command{ingestCmd, queryCmd} {
+		c.Flags().IntVar(&components, "components", 10000, "number of components to generate")
+		c.Flags().Int64Var(&seed, "seed", 1, "random seed of the generated organisation")
+		c.Flags().StringVar(&dir, "dir", "", "folder for the generated files and database (default: a temporary folder, removed afterwards)")
+	}
+	ingestCmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	queryCmd.Flags().IntVar(&iterations, "iterations", 1000, "requests per query kind")
+	cmd.AddCommand(ingestCmd, queryCmd)
+	return cmd
+}
+
+func ms(d interface{ Seconds() float64 }) float64 { return d.Seconds() * 1000 }

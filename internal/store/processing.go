@@ -1,0 +1,474 @@
+package store
+
+import (
+	"context"
+	"crypto/sha1"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/atrium-dev/atrium/internal/catalog/entity"
+)
+
+// Work is an entity claimed for processing.
+type Work struct {
+	ID  int64
+	UID string
+	// Ref is the lowercased entity ref.
+	Ref          string
+	Unprocessed  json.RawMessage
+	EmitProblems json.RawMessage // null or a JSON array of positioned problems
+	LocationKey  string
+	ResultHash   string
+}
+
+// Child is an entity emitted by a parent entity or a provider.
+type Child struct {
+	// Ref is the child's lowercased entity ref.
+	Ref    string
+	Entity json.RawMessage
+	// LocationKey says who emits the ref; an existing ref with another key
+	// is a conflict and is not overwritten.
+	LocationKey string
+	// EmitProblems, if any, are problems found while reading the child,
+	// with file positions; its processing fails with them.
+	EmitProblems json.RawMessage
+}
+
+// Result is the outcome of processing one claimed entity.
+type Result struct {
+	Work Work
+	// OK is false when processing failed: only Errors and ResultHash are
+	// stored, and the last processed entity, its relations and its children
+	// stay as they were.
+	OK         bool
+	Processed  json.RawMessage
+	ResultHash string
+	// Errors is a JSON array of entity.StatusItem, or nil.
+	Errors    json.RawMessage
+	Relations []entity.Edge
+	Children  []Child
+}
+
+// Conflict reports an emitted ref that another location already owns.
+type Conflict struct {
+	EntityRef           string
+	ExistingLocationKey string
+	NewLocationKey      string
+}
+
+// Interval chooses when claimed work is due again.
+type Interval struct {
+	Min, Max time.Duration
+}
+
+// ClaimDue claims up to limit entities whose refresh is due, moving their
+// next refresh to a random point in the interval so that refreshes spread out.
+func (s *Store) ClaimDue(ctx context.Context, limit int, iv Interval) ([]Work, error) {
+	now := s.now().UnixMilli()
+	span := (iv.Max - iv.Min).Milliseconds()
+	if span < 1 {
+		span = 1
+	}
+	rows, err := s.w.QueryContext(ctx, `
+		UPDATE refresh_state
+		SET next_update_at = ? + abs(random() % ?)
+		WHERE id IN (SELECT id FROM refresh_state WHERE next_update_at <= ? ORDER BY next_update_at LIMIT ?)
+		RETURNING id, uid, entity_ref, unprocessed_entity, emit_problems, coalesce(location_key, ''), result_hash`,
+		now+iv.Min.Milliseconds(), span, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim due entities: %w", err)
+	}
+	defer rows.Close()
+	var out []Work
+	for rows.Next() {
+		var w Work
+		var unprocessed string
+		var problems sql.NullString
+		if err := rows.Scan(&w.ID, &w.UID, &w.Ref, &unprocessed, &problems, &w.LocationKey, &w.ResultHash); err != nil {
+			return nil, err
+		}
+		w.Unprocessed = json.RawMessage(unprocessed)
+		if problems.Valid {
+			w.EmitProblems = json.RawMessage(problems.String)
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// Pending counts entities due for processing and entities waiting to be
+// stitched; both zero means the catalog has caught up with its inputs.
+func (s *Store) Pending(ctx context.Context) (due, stitch int, err error) {
+	now := s.now().UnixMilli()
+	err = s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM refresh_state WHERE next_update_at <= ?),
+		(SELECT count(*) FROM stitch_queue)`, now).Scan(&due, &stitch)
+	return due, stitch, err
+}
+
+// WriteResults stores processing results in one transaction and queues the
+// stitching they make necessary. Unchanged results write nothing.
+func (s *Store) WriteResults(ctx context.Context, results []Result) ([]Conflict, error) {
+	var conflicts []Conflict
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		w := newWriter(ctx, tx, s.now())
+		defer w.close()
+		for _, r := range results {
+			c, err := w.writeResult(r)
+			if err != nil {
+				return fmt.Errorf("write result for %s: %w", r.Work.Ref, err)
+			}
+			conflicts = append(conflicts, c...)
+		}
+		return w.flushStitches()
+	})
+	return conflicts, err
+}
+
+// ReplaceRoots makes roots the complete set of entities that provider
+// sourceKey supplies: new ones are added, changed ones updated, and ones no
+// longer supplied are removed along with descendants nothing else keeps.
+func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Child) ([]Conflict, error) {
+	var conflicts []Conflict
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		w := newWriter(ctx, tx, s.now())
+		defer w.close()
+		source := providerSource(sourceKey)
+		old, err := w.refsFrom(source)
+		if err != nil {
+			return err
+		}
+		keep := map[string]bool{}
+		for _, c := range roots {
+			ok, conflict, err := w.upsertChild(c)
+			if err != nil {
+				return err
+			}
+			if conflict != nil {
+				conflicts = append(conflicts, *conflict)
+				continue
+			}
+			if ok {
+				keep[c.Ref] = true
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_state_references WHERE source = ?`, source); err != nil {
+			return err
+		}
+		for ref := range keep {
+			if _, err := w.insRef.ExecContext(ctx, source, ref); err != nil {
+				return err
+			}
+		}
+		var removed []string
+		for _, ref := range old {
+			if !keep[ref] {
+				removed = append(removed, ref)
+			}
+		}
+		if err := w.pruneIfUnreferenced(removed); err != nil {
+			return err
+		}
+		return w.flushStitches()
+	})
+	return conflicts, err
+}
+
+// writer holds the prepared statements of one write transaction.
+type writer struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	now     int64
+	stitch  map[string]bool
+	upsert  *sql.Stmt
+	insRel  *bulk
+	insRef  *sql.Stmt
+	stmts   []*sql.Stmt
+	prepErr error
+}
+
+func newWriter(ctx context.Context, tx *sql.Tx, now time.Time) *writer {
+	w := &writer{ctx: ctx, tx: tx, now: now.UnixMilli(), stitch: map[string]bool{}}
+	w.upsert = w.prepare(`
+		INSERT INTO refresh_state (uid, entity_ref, unprocessed_entity, unprocessed_hash, emit_problems,
+			location_key, next_update_at, last_discovery_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (entity_ref) DO UPDATE SET
+			unprocessed_entity = excluded.unprocessed_entity,
+			unprocessed_hash = excluded.unprocessed_hash,
+			emit_problems = excluded.emit_problems,
+			location_key = excluded.location_key,
+			next_update_at = CASE WHEN refresh_state.unprocessed_hash = excluded.unprocessed_hash
+				THEN refresh_state.next_update_at ELSE excluded.next_update_at END,
+			last_discovery_at = excluded.last_discovery_at
+		WHERE refresh_state.location_key IS NULL OR refresh_state.location_key = excluded.location_key
+		RETURNING id`)
+	w.insRel = newBulk(ctx, tx, `INSERT INTO relations (originating_id, source_ref, type, target_ref) VALUES `, "", 4)
+	w.insRef = w.prepare(`INSERT OR IGNORE INTO refresh_state_references (source, target) VALUES (?, ?)`)
+	return w
+}
+
+func (w *writer) prepare(q string) *sql.Stmt {
+	if w.prepErr != nil {
+		return nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, q)
+	if err != nil {
+		w.prepErr = fmt.Errorf("prepare: %w", err)
+		return nil
+	}
+	w.stmts = append(w.stmts, st)
+	return st
+}
+
+func (w *writer) close() {
+	w.insRel.close()
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+func (w *writer) queueStitch(refs ...string) {
+	for _, r := range refs {
+		w.stitch[r] = true
+	}
+}
+
+func (w *writer) flushStitches() error {
+	if err := w.insRel.flush(); err != nil {
+		return err
+	}
+	if len(w.stitch) == 0 {
+		return nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, `INSERT INTO stitch_queue (entity_ref, next_stitch_at) VALUES (?, ?)
+		ON CONFLICT (entity_ref) DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for ref := range w.stitch {
+		if _, err := st.ExecContext(w.ctx, ref, w.now); err != nil {
+			return fmt.Errorf("queue stitch: %w", err)
+		}
+	}
+	w.stitch = map[string]bool{}
+	return nil
+}
+
+// providerSource is the reference source of a provider's roots. It holds no
+// '/', so it can never equal an entity ref.
+func providerSource(name string) string { return "provider:" + name }
+
+// isProviderSource reports whether a reference source is a provider.
+func isProviderSource(source string) bool { return !strings.Contains(source, "/") }
+
+// refsFrom lists the targets of the references from source.
+func (w *writer) refsFrom(source string) ([]string, error) {
+	return w.strings(`SELECT target FROM refresh_state_references WHERE source = ?`, source)
+}
+
+// upsertChild inserts or updates an emitted entity. It reports ok=false
+// with a conflict when another location owns the ref.
+func (w *writer) upsertChild(c Child) (ok bool, conflict *Conflict, err error) {
+	if w.prepErr != nil {
+		return false, nil, w.prepErr
+	}
+	sum := sha1.Sum(append(append([]byte{}, c.Entity...), c.EmitProblems...))
+	hash := hex.EncodeToString(sum[:])
+	var problems any
+	if len(c.EmitProblems) > 0 {
+		problems = string(c.EmitProblems)
+	}
+	var id int64
+	err = w.upsert.QueryRowContext(w.ctx, uuid.NewString(), c.Ref, string(c.Entity), hash, problems,
+		nullIfEmpty(c.LocationKey), w.now, w.now).Scan(&id)
+	if err == sql.ErrNoRows {
+		var existing sql.NullString
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT location_key FROM refresh_state WHERE entity_ref = ?`, c.Ref).Scan(&existing); err != nil {
+			return false, nil, err
+		}
+		return false, &Conflict{EntityRef: c.Ref, ExistingLocationKey: existing.String, NewLocationKey: c.LocationKey}, nil
+	}
+	if err != nil {
+		return false, nil, fmt.Errorf("upsert %s: %w", c.Ref, err)
+	}
+	return true, nil, nil
+}
+
+func (w *writer) writeResult(r Result) ([]Conflict, error) {
+	if w.prepErr != nil {
+		return nil, w.prepErr
+	}
+	if r.ResultHash != "" && r.ResultHash == r.Work.ResultHash {
+		return nil, nil
+	}
+	var errorsJSON any
+	if len(r.Errors) > 0 {
+		errorsJSON = string(r.Errors)
+	}
+	if !r.OK {
+		if _, err := w.tx.ExecContext(w.ctx, `UPDATE refresh_state SET errors = ?, result_hash = ? WHERE id = ?`,
+			errorsJSON, r.ResultHash, r.Work.ID); err != nil {
+			return nil, err
+		}
+		w.queueStitch(r.Work.Ref)
+		return nil, nil
+	}
+	// An entity never processed before has no relations to replace.
+	if err := w.replaceRelations(r.Work.ID, r.Relations, r.Work.ResultHash != ""); err != nil {
+		return nil, err
+	}
+	// Only Location entities emit children, and the kind is part of the
+	// ref, so an entity of another kind never had any to replace.
+	var conflicts []Conflict
+	if strings.HasPrefix(r.Work.Ref, "location:") || len(r.Children) > 0 {
+		var err error
+		if conflicts, err = w.replaceChildren(r.Work.Ref, r.Children); err != nil {
+			return nil, err
+		}
+	}
+	if len(conflicts) > 0 {
+		// The losing location shows what it could not emit.
+		var items []entity.StatusItem
+		if len(r.Errors) > 0 {
+			if err := json.Unmarshal(r.Errors, &items); err != nil {
+				return nil, fmt.Errorf("decode errors: %w", err)
+			}
+		}
+		for _, c := range conflicts {
+			msg := fmt.Sprintf("Detected conflicting entityRef %s already referenced by %s and now also %s",
+				c.EntityRef, c.ExistingLocationKey, c.NewLocationKey)
+			items = append(items, entity.StatusItem{Type: entity.StatusTypeProcessing, Level: "warning",
+				Message: "ConflictError: " + msg, Error: &entity.StatusError{Name: "ConflictError", Message: msg}})
+		}
+		b, err := json.Marshal(items)
+		if err != nil {
+			return nil, err
+		}
+		errorsJSON = string(b)
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `UPDATE refresh_state SET processed_entity = ?, errors = ?, result_hash = ? WHERE id = ?`,
+		string(r.Processed), errorsJSON, r.ResultHash, r.Work.ID); err != nil {
+		return nil, err
+	}
+	w.queueStitch(r.Work.Ref)
+	return conflicts, nil
+}
+
+type relKey struct{ source, typ, target string }
+
+// replaceRelations swaps the relations an entity emits, queueing a stitch
+// for every entity whose relations list changes as a result.
+func (w *writer) replaceRelations(id int64, edges []entity.Edge, hadAny bool) error {
+	old := map[relKey]bool{}
+	if hadAny {
+		rows, err := w.tx.QueryContext(w.ctx, `SELECT source_ref, type, target_ref FROM relations WHERE originating_id = ?`, id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k relKey
+			if err := rows.Scan(&k.source, &k.typ, &k.target); err != nil {
+				rows.Close()
+				return err
+			}
+			old[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	next := map[relKey]bool{}
+	for _, e := range edges {
+		next[relKey{e.Source.Key(), string(e.Type), e.Target.Key()}] = true
+	}
+	same := len(old) == len(next)
+	for k := range next {
+		if !old[k] {
+			same = false
+			w.queueStitch(k.source)
+		}
+	}
+	for k := range old {
+		if !next[k] {
+			same = false
+			w.queueStitch(k.source)
+		}
+	}
+	if same {
+		return nil
+	}
+	if len(old) > 0 {
+		if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM relations WHERE originating_id = ?`, id); err != nil {
+			return err
+		}
+	}
+	seen := map[relKey]bool{}
+	for _, e := range edges {
+		k := relKey{e.Source.Key(), string(e.Type), e.Target.Key()}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if err := w.insRel.add(id, k.source, k.typ, k.target); err != nil {
+			return fmt.Errorf("insert relation: %w", err)
+		}
+	}
+	return nil
+}
+
+// replaceChildren makes children the complete set of entities parent
+// emits; children it no longer emits lose this parent's reference, which
+// may orphan them.
+func (w *writer) replaceChildren(parent string, children []Child) ([]Conflict, error) {
+	old, err := w.refsFrom(parent)
+	if err != nil {
+		return nil, err
+	}
+	if len(old) == 0 && len(children) == 0 {
+		return nil, nil
+	}
+	var conflicts []Conflict
+	keep := make(map[string]bool, len(children))
+	for _, c := range children {
+		ok, conflict, err := w.upsertChild(c)
+		if err != nil {
+			return nil, err
+		}
+		if conflict != nil {
+			conflicts = append(conflicts, *conflict)
+		}
+		if ok {
+			keep[c.Ref] = true
+		}
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM refresh_state_references WHERE source = ?`, parent); err != nil {
+		return nil, err
+	}
+	for ref := range keep {
+		if _, err := w.insRef.ExecContext(w.ctx, parent, ref); err != nil {
+			return nil, err
+		}
+	}
+	for _, ref := range old {
+		if !keep[ref] {
+			w.queueStitch(ref) // it may now be an orphan
+		}
+	}
+	return conflicts, nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

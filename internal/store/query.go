@@ -1,0 +1,351 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/atrium-dev/atrium/internal/catalog/filter"
+	"github.com/atrium-dev/atrium/internal/derrors"
+)
+
+// QueryEntities answers a Query in SQL: filter, full text, order, keyset or
+// offset pagination and, if asked, the total count.
+func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
+	if q.After != nil && q.Before != nil {
+		return Page{}, derrors.Invalid("a query cannot resume both after and before a position")
+	}
+	if (q.After != nil || q.Before != nil) && len(q.Order) > 1 {
+		return Page{}, derrors.Invalid("cursor pagination supports a single order field")
+	}
+	var b sqlBuilder
+	from := "final_entities fe"
+	sortExpr := "" // SQL of the order value; "" sorts by uid alone
+	desc := false
+	var extraSort []string
+	switch {
+	case len(q.Order) > 0 && q.DropMissing:
+		// Drive from the (key, value) index so a page of a sorted listing
+		// reads only that page; first = 1 picks one row per entity (an
+		// array field sorts by its least item).
+		o := q.Order[0]
+		from = "search o0 JOIN final_entities fe ON fe.id = o0.entity_id"
+		b.where("o0.key = "+b.arg(o.Field), "o0.first = 1")
+		sortExpr, desc = "o0.value", o.Desc
+	case len(q.Order) > 0:
+		// Entities lacking a field sort last: outer joins, one per field.
+		var joins []string
+		for i, o := range q.Order {
+			alias := fmt.Sprintf("o%d", i)
+			joins = append(joins, fmt.Sprintf(" LEFT JOIN search %[1]s ON %[1]s.key = %[2]s AND %[1]s.first = 1 AND %[1]s.entity_id = fe.id",
+				alias, b.arg(o.Field)))
+			if i == 0 {
+				sortExpr, desc = alias+".value", o.Desc
+				continue
+			}
+			dir := "ASC"
+			if o.Desc {
+				dir = "DESC"
+			}
+			extraSort = append(extraSort, alias+".value IS NULL", alias+".value "+dir)
+		}
+		from += strings.Join(joins, "")
+	case q.Default == SortByRef:
+		sortExpr = "fe.entity_ref"
+	}
+	if q.Filter != nil {
+		b.where(b.compile(q.Filter, "fe.id"))
+	}
+	if ft := q.FullText; ft != nil && ft.Term != "" {
+		keys := make([]string, len(ft.Fields))
+		for i, f := range ft.Fields {
+			keys[i] = b.arg(strings.ToLower(f))
+		}
+		b.where(fmt.Sprintf(`fe.id IN (SELECT entity_id FROM search WHERE key IN (%s) AND value LIKE %s ESCAPE '\')`,
+			strings.Join(keys, ", "), b.arg("%"+escapeLike(strings.ToLower(strings.TrimSpace(ft.Term)))+"%")))
+	}
+	var page Page
+	if q.CountTotal {
+		countSQL := "SELECT count(*) FROM " + from + b.whereSQL()
+		if err := s.r.QueryRowContext(ctx, countSQL, b.args...).Scan(&page.TotalItems); err != nil {
+			return Page{}, fmt.Errorf("count entities: %w", err)
+		}
+	}
+	if q.Limit == 0 {
+		return page, nil
+	}
+	// Keyset position and direction of travel.
+	backward := q.Before != nil
+	pos := q.After
+	if backward {
+		pos = q.Before
+	}
+	travelDesc := desc != backward
+	if pos != nil {
+		b.where(keyset(&b, sortExpr, pos, travelDesc))
+	}
+	dir := "ASC"
+	if travelDesc {
+		dir = "DESC"
+	}
+	order := []string{}
+	if sortExpr != "" {
+		order = append(order, sortExpr+" IS NULL", sortExpr+" "+dir)
+	}
+	order = append(order, extraSort...)
+	order = append(order, "fe.uid "+dir)
+	sel := "fe.final_entity, fe.uid, "
+	if sortExpr != "" {
+		sel += sortExpr
+	} else {
+		sel += "NULL"
+	}
+	query := "SELECT " + sel + " FROM " + from + b.whereSQL() + " ORDER BY " + strings.Join(order, ", ")
+	args := b.args
+	if q.Limit > 0 {
+		query += " LIMIT ? OFFSET ?"
+		args = append(args, q.Limit+1, q.Offset)
+	} else if q.Offset > 0 {
+		query += " LIMIT -1 OFFSET ?"
+		args = append(args, q.Offset)
+	}
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("query entities: %w", err)
+	}
+	defer rows.Close()
+	var positions []Position
+	for rows.Next() {
+		var body string
+		var p Position
+		var v sql.NullString
+		if err := rows.Scan(&body, &p.UID, &v); err != nil {
+			return Page{}, err
+		}
+		if v.Valid {
+			val := v.String
+			p.Value = &val
+		}
+		page.Items = append(page.Items, json.RawMessage(body))
+		positions = append(positions, p)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, err
+	}
+	if q.Limit > 0 && len(page.Items) > q.Limit {
+		page.Items, positions, page.HasMore = page.Items[:q.Limit], positions[:q.Limit], true
+	}
+	if backward {
+		for i, j := 0, len(page.Items)-1; i < j; i, j = i+1, j-1 {
+			page.Items[i], page.Items[j] = page.Items[j], page.Items[i]
+			positions[i], positions[j] = positions[j], positions[i]
+		}
+	}
+	if len(positions) > 0 {
+		page.First, page.Last = &positions[0], &positions[len(positions)-1]
+	}
+	return page, nil
+}
+
+// keyset returns the condition for rows strictly beyond pos in the
+// direction of travel, with NULL sort values last in ascending order.
+func keyset(b *sqlBuilder, sortExpr string, pos *Position, desc bool) string {
+	cmp := ">"
+	if desc {
+		cmp = "<"
+	}
+	uid := b.arg(pos.UID)
+	if sortExpr == "" {
+		return "fe.uid " + cmp + " " + uid
+	}
+	if pos.Value == nil {
+		// Among the NULLs (last when ascending).
+		if desc {
+			return fmt.Sprintf("(%s IS NOT NULL OR fe.uid < %s)", sortExpr, uid)
+		}
+		return fmt.Sprintf("(%s IS NULL AND fe.uid > %s)", sortExpr, uid)
+	}
+	v := b.arg(*pos.Value)
+	if desc {
+		return fmt.Sprintf("(%[1]s < %[2]s OR (%[1]s = %[2]s AND fe.uid < %[3]s))", sortExpr, v, uid)
+	}
+	return fmt.Sprintf("(%[1]s IS NULL OR %[1]s > %[2]s OR (%[1]s = %[2]s AND fe.uid > %[3]s))", sortExpr, v, uid)
+}
+
+// Facets counts, for each facet key, the entities matching f per value.
+func (s *Store) Facets(ctx context.Context, facets []string, f filter.Expr) (map[string][]FacetCount, error) {
+	out := make(map[string][]FacetCount, len(facets))
+	for _, facet := range facets {
+		var b sqlBuilder
+		b.where("s.key = "+b.arg(strings.ToLower(facet)), "s.value <> "+b.arg(longValue))
+		if f != nil {
+			b.where(b.compile(f, "s.entity_id"))
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT coalesce(s.original_value, s.value) AS v, count(*)
+			FROM search s`+b.whereSQL()+` GROUP BY v ORDER BY v`, b.args...)
+		if err != nil {
+			return nil, fmt.Errorf("facet %s: %w", facet, err)
+		}
+		counts := []FacetCount{}
+		for rows.Next() {
+			var c FacetCount
+			if err := rows.Scan(&c.Value, &c.Count); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			counts = append(counts, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		out[facet] = counts
+	}
+	return out, nil
+}
+
+// EntityByRef returns the final entity with the lowercased ref key.
+func (s *Store) EntityByRef(ctx context.Context, key string) (json.RawMessage, error) {
+	return s.oneEntity(ctx, `SELECT final_entity FROM final_entities WHERE entity_ref = ?`, key)
+}
+
+// EntityByUID returns the final entity with the uid.
+func (s *Store) EntityByUID(ctx context.Context, uid string) (json.RawMessage, error) {
+	return s.oneEntity(ctx, `SELECT final_entity FROM final_entities WHERE uid = ?`, uid)
+}
+
+func (s *Store) oneEntity(ctx context.Context, q string, arg string) (json.RawMessage, error) {
+	var body string
+	err := s.r.QueryRowContext(ctx, q, arg).Scan(&body)
+	if err == sql.ErrNoRows {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read entity: %w", err)
+	}
+	return json.RawMessage(body), nil
+}
+
+// EntitiesByRefs returns the final entities for the lowercased ref keys, in
+// the same order, with nil for refs that are missing or do not match f.
+func (s *Store) EntitiesByRefs(ctx context.Context, keys []string, f filter.Expr) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(keys))
+	index := make(map[string][]int, len(keys))
+	for i, k := range keys {
+		index[k] = append(index[k], i)
+	}
+	const chunk = 500
+	for start := 0; start < len(keys); start += chunk {
+		end := min(start+chunk, len(keys))
+		var b sqlBuilder
+		ph := make([]string, 0, end-start)
+		for _, k := range keys[start:end] {
+			ph = append(ph, b.arg(k))
+		}
+		b.where("fe.entity_ref IN (" + strings.Join(ph, ", ") + ")")
+		if f != nil {
+			b.where(b.compile(f, "fe.id"))
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT fe.entity_ref, fe.final_entity FROM final_entities fe`+b.whereSQL(), b.args...)
+		if err != nil {
+			return nil, fmt.Errorf("entities by refs: %w", err)
+		}
+		for rows.Next() {
+			var ref, body string
+			if err := rows.Scan(&ref, &body); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			for _, i := range index[ref] {
+				out[i] = json.RawMessage(body)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Parents returns the refs of the entities that emit the entity with the
+// given ref key (empty for provider roots).
+func (s *Store) Parents(ctx context.Context, key string) ([]string, error) {
+	return queryStrings(ctx, s.r, `SELECT source FROM refresh_state_references
+		WHERE target = ? AND source LIKE '%/%' ORDER BY source`, key)
+}
+
+// sqlBuilder collects WHERE conditions and their arguments.
+type sqlBuilder struct {
+	conds []string
+	args  []any
+}
+
+func (b *sqlBuilder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "?"
+}
+
+func (b *sqlBuilder) where(conds ...string) { b.conds = append(b.conds, conds...) }
+
+func (b *sqlBuilder) whereSQL() string {
+	if len(b.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(b.conds, " AND ")
+}
+
+// compile turns a filter expression into a SQL condition on the entity id
+// column idCol.
+func (b *sqlBuilder) compile(e filter.Expr, idCol string) string {
+	switch t := e.(type) {
+	case nil:
+		return "1"
+	case filter.All:
+		if len(t.Exprs) == 0 {
+			return "1"
+		}
+		parts := make([]string, len(t.Exprs))
+		for i, c := range t.Exprs {
+			parts[i] = b.compile(c, idCol)
+		}
+		return "(" + strings.Join(parts, " AND ") + ")"
+	case filter.Any:
+		if len(t.Exprs) == 0 {
+			return "0"
+		}
+		parts := make([]string, len(t.Exprs))
+		for i, c := range t.Exprs {
+			parts[i] = b.compile(c, idCol)
+		}
+		return "(" + strings.Join(parts, " OR ") + ")"
+	case filter.Not:
+		return "NOT " + b.compile(t.Expr, idCol)
+	case filter.Match:
+		if len(t.Values) == 0 {
+			return "0"
+		}
+		key := b.arg(t.Key)
+		if len(t.Values) == 1 {
+			return fmt.Sprintf("%s IN (SELECT entity_id FROM search WHERE key = %s AND value = %s)", idCol, key, b.arg(t.Values[0]))
+		}
+		vals := make([]string, len(t.Values))
+		for i, v := range t.Values {
+			vals[i] = b.arg(v)
+		}
+		return fmt.Sprintf("%s IN (SELECT entity_id FROM search WHERE key = %s AND value IN (%s))", idCol, key, strings.Join(vals, ", "))
+	case filter.Exists:
+		return fmt.Sprintf("%s IN (SELECT entity_id FROM search WHERE key = %s)", idCol, b.arg(t.Key))
+	case filter.HasPrefix:
+		return fmt.Sprintf("%s IN (SELECT entity_id FROM search WHERE key = %s AND value >= %s AND value < %s)",
+			idCol, b.arg(t.Key), b.arg(t.Prefix), b.arg(t.Prefix+"\U0010FFFF"))
+	default:
+		panic(fmt.Sprintf("store: unknown filter node %T", e))
+	}
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
