@@ -56,7 +56,7 @@ func (s *Service) AnalyzeLocation(ctx context.Context, typ, target, catalogFilen
 			return AnalyzeResult{}, derrors.Wrap(derrors.ErrInvalid, err, "%s", err.Error())
 		}
 		for _, d := range docs {
-			e, problems := s.check(d.Data)
+			e, _, problems := s.check(d.Data)
 			if e == nil || len(problems) > 0 {
 				return AnalyzeResult{}, derrors.Invalid("%s:%d:%d: %s", f.Path, d.Line, d.Column, positioned(d, problems))
 			}

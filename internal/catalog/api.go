@@ -123,7 +123,7 @@ func (s *Service) ValidateEntity(ctx context.Context, raw map[string]any, locati
 	if !strings.HasPrefix(location, "url:") {
 		return derrors.Invalid("Invalid location ref %q, only 'url:' locations are supported", location)
 	}
-	e, problems := s.check(raw)
+	e, _, problems := s.check(raw)
 	if len(problems) > 0 {
 		return &ValidationError{Problems: problems}
 	}

@@ -112,7 +112,7 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 	}
 	close(next)
 	wg.Wait()
-	conflicts, err := s.st.WriteResults(ctx, results)
+	conflicts, err := s.st.WriteResults(ctx, results, s.opts.ProcessingInterval)
 	if err != nil {
 		return 0, err
 	}

@@ -47,19 +47,26 @@ func (s *Service) process(ctx context.Context, w store.Work) store.Result {
 	if err := json.Unmarshal(w.Unprocessed, &doc); err != nil {
 		return fail(inputErrors([]string{"stored entity is not valid JSON: " + err.Error()}))
 	}
-	e, problems := s.check(doc)
+	e, edges, problems := s.check(doc)
 	if len(problems) > 0 {
 		return fail(inputErrors(problemMessages(problems)))
 	}
-	edges, _ := entity.EmitRelations(e, s.kinds) // check already reported its problems
-	sortRefArrays(e)
+	return s.complete(ctx, res, e, edges)
+}
 
+// complete finishes processing a valid entity: sorts its ref arrays, reads
+// a Location's targets, and hashes the result so that an unchanged one
+// writes nothing.
+func (s *Service) complete(ctx context.Context, res store.Result, e *entity.Entity, edges []entity.Edge) store.Result {
+	sortRefArrays(e)
 	var warnings []entity.StatusItem
 	var children []store.Child
 	if e.Kind == "Location" {
 		out, err := s.readLocation(ctx, e, 0)
 		if err != nil {
-			return fail([]entity.StatusItem{statusError(err)})
+			res.Errors = mustJSON([]entity.StatusItem{statusError(err)})
+			res.ResultHash = hashOf(res.Errors)
+			return res
 		}
 		warnings = out.warnings
 		for _, c := range out.children {
@@ -68,7 +75,9 @@ func (s *Service) process(ctx context.Context, w store.Work) store.Result {
 	}
 	processed, err := json.Marshal(e)
 	if err != nil {
-		return fail(inputErrors([]string{"cannot encode entity: " + err.Error()}))
+		res.Errors = mustJSON(inputErrors([]string{"cannot encode entity: " + err.Error()}))
+		res.ResultHash = hashOf(res.Errors)
+		return res
 	}
 	res.OK = true
 	res.Processed = processed
@@ -93,20 +102,20 @@ func (s *Service) process(ctx context.Context, w store.Work) store.Result {
 
 // check converts a document into an entity and runs every rule on it:
 // envelope, field formats, the kind's spec, and its relations.
-func (s *Service) check(doc map[string]any) (*entity.Entity, entity.Problems) {
+func (s *Service) check(doc map[string]any) (*entity.Entity, []entity.Edge, entity.Problems) {
 	return check(s.kinds, doc)
 }
 
-func check(kinds *entity.KindRegistry, doc map[string]any) (*entity.Entity, entity.Problems) {
+func check(kinds *entity.KindRegistry, doc map[string]any) (*entity.Entity, []entity.Edge, entity.Problems) {
 	e, problems := entity.FromMap(doc)
 	if len(problems) > 0 || e == nil {
-		return e, problems
+		return e, nil, problems
 	}
 	if problems := entity.ValidateWith(e, kinds); len(problems) > 0 {
-		return e, problems
+		return e, nil, problems
 	}
-	_, problems = entity.EmitRelations(e, kinds)
-	return e, problems
+	edges, problems := entity.EmitRelations(e, kinds)
+	return e, edges, problems
 }
 
 // emitted is one entity found while reading a location.
@@ -173,7 +182,7 @@ func (s *Service) readLocation(ctx context.Context, loc *entity.Entity, depth in
 				return out, err
 			}
 			for _, d := range docs {
-				c, warn, err := s.emit(d, typ, f.Path, locRef, origin)
+				c, warn, err := s.emit(ctx, d, typ, f.Path, locRef, origin)
 				if err != nil {
 					return out, err
 				}
@@ -200,8 +209,8 @@ func (s *Service) readTarget(ctx context.Context, typ, target string) ([]source.
 
 // emit turns one document read at locRef into a child entity. Problems
 // with the document are reported with file, line and column.
-func (s *Service) emit(d *source.Document, typ, file, locRef, origin string) (*emitted, *entity.StatusItem, error) {
-	e, problems := s.check(d.Data)
+func (s *Service) emit(ctx context.Context, d *source.Document, typ, file, locRef, origin string) (*emitted, *entity.StatusItem, error) {
+	e, edges, problems := s.check(d.Data)
 	if e == nil || e.Kind == "" || e.Metadata.Name == "" {
 		// Without a kind and name there is no entity to attach the problem to.
 		return nil, nil, &source.ParseError{File: file, Line: d.Line, Column: d.Column,
@@ -224,6 +233,13 @@ func (s *Service) emit(d *source.Document, typ, file, locRef, origin string) (*e
 	}
 	c := &emitted{entity: e, child: store.Child{Ref: e.Ref().Key(), Entity: body, LocationKey: locRef}}
 	if len(problems) == 0 {
+		if e.Kind != "Location" {
+			// Processing an entity other than a Location is a pure function
+			// of what was just validated, so do it now and save the store a
+			// second round trip; a periodic refresh later gets the same result.
+			r := s.complete(ctx, store.Result{}, e, edges)
+			c.child.Result = &r
+		}
 		return c, nil, nil
 	}
 	msgs := make([]string, len(problems))

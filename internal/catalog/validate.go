@@ -34,7 +34,7 @@ func ValidateFile(kinds *entity.KindRegistry, file string, data []byte) []Diagno
 	}
 	var out []Diagnostic
 	for _, d := range docs {
-		_, problems := check(kinds, d.Data)
+		_, _, problems := check(kinds, d.Data)
 		for _, p := range problems {
 			line, col := d.Pos(p.Path)
 			out = append(out, Diagnostic{File: file, Line: line, Column: col, Message: p.Error()})

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"sort"
 	"strings"
 	"time"
 
@@ -38,6 +40,10 @@ type Child struct {
 	// EmitProblems, if any, are problems found while reading the child,
 	// with file positions; its processing fails with them.
 	EmitProblems json.RawMessage
+	// Result, if set, is the child's processing result, computed while
+	// reading it: the child is stored processed and due only at its next
+	// periodic refresh instead of at once.
+	Result *Result
 }
 
 // Result is the outcome of processing one claimed entity.
@@ -114,10 +120,11 @@ func (s *Store) Pending(ctx context.Context) (due, stitch int, err error) {
 
 // WriteResults stores processing results in one transaction and queues the
 // stitching they make necessary. Unchanged results write nothing.
-func (s *Store) WriteResults(ctx context.Context, results []Result) ([]Conflict, error) {
+func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval) ([]Conflict, error) {
 	var conflicts []Conflict
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		w := newWriter(ctx, tx, s.now())
+		w.interval = iv
 		defer w.close()
 		for _, r := range results {
 			c, err := w.writeResult(r)
@@ -182,15 +189,17 @@ func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Chil
 
 // writer holds the prepared statements of one write transaction.
 type writer struct {
-	ctx     context.Context
-	tx      *sql.Tx
-	now     int64
-	stitch  map[string]bool
-	upsert  *sql.Stmt
-	insRel  *bulk
-	insRef  *sql.Stmt
-	stmts   []*sql.Stmt
-	prepErr error
+	ctx         context.Context
+	tx          *sql.Tx
+	now         int64
+	interval    Interval
+	stitch      map[string]bool
+	upsert      *sql.Stmt
+	insRel      *bulk
+	pendingRels []relRow
+	insRef      *sql.Stmt
+	stmts       []*sql.Stmt
+	prepErr     error
 }
 
 func newWriter(ctx context.Context, tx *sql.Tx, now time.Time) *writer {
@@ -208,8 +217,8 @@ func newWriter(ctx context.Context, tx *sql.Tx, now time.Time) *writer {
 				THEN refresh_state.next_update_at ELSE excluded.next_update_at END,
 			last_discovery_at = excluded.last_discovery_at
 		WHERE refresh_state.location_key IS NULL OR refresh_state.location_key = excluded.location_key
-		RETURNING id`)
-	w.insRel = newBulk(ctx, tx, `INSERT INTO relations (originating_id, source_ref, type, target_ref) VALUES `, "", 4)
+		RETURNING id, result_hash`)
+	w.insRel = newBulk(ctx, tx, `INSERT OR IGNORE INTO relations (source_ref, type, target_ref, originating_id) VALUES `, "", 4)
 	w.insRef = w.prepare(`INSERT OR IGNORE INTO refresh_state_references (source, target) VALUES (?, ?)`)
 	return w
 }
@@ -240,8 +249,35 @@ func (w *writer) queueStitch(refs ...string) {
 	}
 }
 
+// flushRelations writes the queued relation rows in primary-key order, so
+// the b-tree is filled page by page instead of at random.
+func (w *writer) flushRelations() error {
+	sort.Slice(w.pendingRels, func(i, j int) bool {
+		a, b := w.pendingRels[i], w.pendingRels[j]
+		if a.source != b.source {
+			return a.source < b.source
+		}
+		if a.typ != b.typ {
+			return a.typ < b.typ
+		}
+		if a.target != b.target {
+			return a.target < b.target
+		}
+		return a.id < b.id
+	})
+	for _, r := range w.pendingRels {
+		if err := w.insRel.add(r.source, r.typ, r.target, r.id); err != nil {
+			return fmt.Errorf("insert relation: %w", err)
+		}
+	}
+	w.pendingRels = w.pendingRels[:0]
+	return w.insRel.flush()
+}
+
+// flushStitches writes what the transaction queued: relations, then
+// stitch requests.
 func (w *writer) flushStitches() error {
-	if err := w.insRel.flush(); err != nil {
+	if err := w.flushRelations(); err != nil {
 		return err
 	}
 	if len(w.stitch) == 0 {
@@ -286,9 +322,14 @@ func (w *writer) upsertChild(c Child) (ok bool, conflict *Conflict, err error) {
 	if len(c.EmitProblems) > 0 {
 		problems = string(c.EmitProblems)
 	}
+	due := w.now
+	if c.Result != nil {
+		due = w.now + w.interval.Min.Milliseconds() + rand.Int64N(max(1, (w.interval.Max-w.interval.Min).Milliseconds()))
+	}
 	var id int64
+	var oldHash string
 	err = w.upsert.QueryRowContext(w.ctx, uuid.NewString(), c.Ref, string(c.Entity), hash, problems,
-		nullIfEmpty(c.LocationKey), w.now, w.now).Scan(&id)
+		nullIfEmpty(c.LocationKey), due, w.now).Scan(&id, &oldHash)
 	if err == sql.ErrNoRows {
 		var existing sql.NullString
 		if err := w.tx.QueryRowContext(w.ctx, `SELECT location_key FROM refresh_state WHERE entity_ref = ?`, c.Ref).Scan(&existing); err != nil {
@@ -298,6 +339,13 @@ func (w *writer) upsertChild(c Child) (ok bool, conflict *Conflict, err error) {
 	}
 	if err != nil {
 		return false, nil, fmt.Errorf("upsert %s: %w", c.Ref, err)
+	}
+	if c.Result != nil {
+		r := *c.Result
+		r.Work = Work{ID: id, Ref: c.Ref, ResultHash: oldHash}
+		if _, err := w.writeResult(r); err != nil {
+			return false, nil, err
+		}
 	}
 	return true, nil, nil
 }
@@ -364,6 +412,12 @@ func (w *writer) writeResult(r Result) ([]Conflict, error) {
 
 type relKey struct{ source, typ, target string }
 
+// relRow is a relation row waiting to be written.
+type relRow struct {
+	relKey
+	id int64
+}
+
 // replaceRelations swaps the relations an entity emits, queueing a stitch
 // for every entity whose relations list changes as a result.
 func (w *writer) replaceRelations(id int64, edges []entity.Edge, hadAny bool) error {
@@ -418,9 +472,7 @@ func (w *writer) replaceRelations(id int64, edges []entity.Edge, hadAny bool) er
 			continue
 		}
 		seen[k] = true
-		if err := w.insRel.add(id, k.source, k.typ, k.target); err != nil {
-			return fmt.Errorf("insert relation: %w", err)
-		}
+		w.pendingRels = append(w.pendingRels, relRow{k, id})
 	}
 	return nil
 }

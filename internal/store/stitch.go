@@ -7,8 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 )
@@ -16,11 +19,17 @@ import (
 // rejectedURL replaces javascript: view and edit URLs, as Backstage does.
 const rejectedURL = "https://backstage.io/annotation-rejected-for-security-reasons"
 
+// stitchChunk is how many entities one round of batched reads covers.
+const stitchChunk = 500
+
 // Stitch computes the final form of up to limit queued entities: the
 // processed entity, its relations from both ends, its processing errors as
 // status items and its orphan mark; then rewrites its search rows. An
 // unchanged final entity writes nothing. It returns how many queue entries
 // it consumed.
+//
+// Each chunk is read with a few batched queries, built in parallel (JSON
+// and flattening are CPU work), and written by the one writer connection.
 func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
 	var n int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -35,9 +44,9 @@ func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		defer st.close()
-		for _, ref := range refs {
-			if err := st.stitch(ref); err != nil {
-				return fmt.Errorf("stitch %s: %w", ref, err)
+		for chunk := range slices.Chunk(refs, stitchChunk) {
+			if err := st.stitchChunk(chunk); err != nil {
+				return err
 			}
 		}
 		return st.flushSearch()
@@ -46,107 +55,175 @@ func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
 }
 
 type stitcher struct {
-	ctx                       context.Context
-	tx                        *sql.Tx
-	now                       int64
-	load, rels, orphan, final *sql.Stmt
-	upsert, delSearch         *sql.Stmt
-	dequeue                   *sql.Stmt
-	insSearch                 *bulk
-	pending                   []pendingRow
+	ctx               context.Context
+	tx                *sql.Tx
+	now               int64
+	upsert, delSearch *sql.Stmt
+	insSearch         *bulk
+	pending           []pendingRow
 }
 
 func newStitcher(ctx context.Context, tx *sql.Tx, now int64) (*stitcher, error) {
 	st := &stitcher{ctx: ctx, tx: tx, now: now,
 		insSearch: newBulk(ctx, tx, `INSERT OR REPLACE INTO search (key, value, entity_id, original_value, first) VALUES `, "", 5)}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		q   string
-	}{
-		{&st.load, `SELECT id, uid, processed_entity, errors FROM refresh_state WHERE entity_ref = ?`},
-		{&st.rels, `SELECT DISTINCT type, target_ref FROM relations WHERE source_ref = ? ORDER BY type, target_ref`},
-		{&st.orphan, `SELECT NOT EXISTS (SELECT 1 FROM refresh_state_references WHERE target = ?)`},
-		{&st.final, `SELECT hash, final_entity FROM final_entities WHERE id = ?`},
-		{&st.upsert, `INSERT INTO final_entities (id, uid, entity_ref, final_entity, hash, last_updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET final_entity = excluded.final_entity, hash = excluded.hash,
-				last_updated_at = excluded.last_updated_at`},
-		{&st.delSearch, `DELETE FROM search WHERE key = ? AND value = ? AND entity_id = ?`},
-		{&st.dequeue, `DELETE FROM stitch_queue WHERE entity_ref = ?`},
-	} {
-		s, err := tx.PrepareContext(ctx, p.q)
-		if err != nil {
-			st.close()
-			return nil, fmt.Errorf("prepare stitch: %w", err)
-		}
-		*p.dst = s
+	var err error
+	if st.upsert, err = tx.PrepareContext(ctx, `INSERT INTO final_entities (id, uid, entity_ref, final_entity, hash, last_updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET final_entity = excluded.final_entity, hash = excluded.hash,
+			last_updated_at = excluded.last_updated_at`); err != nil {
+		st.close()
+		return nil, fmt.Errorf("prepare stitch: %w", err)
+	}
+	if st.delSearch, err = tx.PrepareContext(ctx, `DELETE FROM search WHERE key = ? AND value = ? AND entity_id = ?`); err != nil {
+		st.close()
+		return nil, fmt.Errorf("prepare stitch: %w", err)
 	}
 	return st, nil
 }
 
 func (st *stitcher) close() {
 	st.insSearch.close()
-	for _, s := range []*sql.Stmt{st.load, st.rels, st.orphan, st.final, st.upsert, st.delSearch, st.dequeue} {
+	for _, s := range []*sql.Stmt{st.upsert, st.delSearch} {
 		if s != nil {
 			s.Close()
 		}
 	}
 }
 
-func (st *stitcher) stitch(ref string) error {
-	if _, err := st.dequeue.ExecContext(st.ctx, ref); err != nil {
-		return err
+// stitchInput is what stitching one entity reads.
+type stitchInput struct {
+	ref, uid          string
+	id                int64
+	processed, errors sql.NullString
+	orphan            bool
+	oldHash, oldBody  sql.NullString
+	relations         []entity.Relation
+}
+
+// stitchOutput is what stitching one entity writes.
+type stitchOutput struct {
+	skip      bool
+	body      []byte
+	hash      string
+	add, drop []SearchRow
+}
+
+func (st *stitcher) stitchChunk(refs []string) error {
+	ph, args := inList(refs)
+	if _, err := st.tx.ExecContext(st.ctx, `DELETE FROM stitch_queue WHERE entity_ref IN (`+ph+`)`, args...); err != nil {
+		return fmt.Errorf("dequeue stitches: %w", err)
 	}
-	var id int64
-	var uid string
-	var processed, errorsJSON sql.NullString
-	err := st.load.QueryRowContext(st.ctx, ref).Scan(&id, &uid, &processed, &errorsJSON)
-	if err == sql.ErrNoRows {
-		return nil // deleted since it was queued; the cascade removed its final form
-	}
+	inputs, err := st.load(ph, args)
 	if err != nil {
 		return err
 	}
-	if !processed.Valid {
-		return nil // never processed successfully: nothing to serve yet
+	outputs := make([]stitchOutput, len(inputs))
+	errs := make([]error, len(inputs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
+		wg.Go(func() {
+			for i := range next {
+				outputs[i], errs[i] = buildFinal(inputs[i])
+			}
+		})
 	}
-	var e entity.Entity
-	if err := json.Unmarshal([]byte(processed.String), &e); err != nil {
-		return fmt.Errorf("decode processed entity: %w", err)
+	for i := range inputs {
+		next <- i
 	}
-	rows, err := st.rels.QueryContext(st.ctx, ref)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var r entity.Relation
-		if err := rows.Scan(&r.Type, &r.TargetRef); err != nil {
-			rows.Close()
-			return err
+	close(next)
+	wg.Wait()
+	for i, in := range inputs {
+		if errs[i] != nil {
+			return fmt.Errorf("stitch %s: %w", in.ref, errs[i])
 		}
-		e.Relations = append(e.Relations, r)
+		out := outputs[i]
+		if out.skip {
+			continue
+		}
+		if _, err := st.upsert.ExecContext(st.ctx, in.id, in.uid, in.ref, string(out.body), out.hash, st.now); err != nil {
+			return fmt.Errorf("write final entity %s: %w", in.ref, err)
+		}
+		for _, r := range out.drop {
+			if _, err := st.delSearch.ExecContext(st.ctx, r.Key, r.Value, in.id); err != nil {
+				return fmt.Errorf("delete search row: %w", err)
+			}
+		}
+		for _, r := range out.add {
+			st.pending = append(st.pending, pendingRow{r, in.id})
+		}
+	}
+	return nil
+}
+
+// load reads the stitching inputs of the refs in the IN list.
+func (st *stitcher) load(ph string, args []any) ([]stitchInput, error) {
+	rows, err := st.tx.QueryContext(st.ctx, `
+		SELECT rs.entity_ref, rs.id, rs.uid, rs.processed_entity, rs.errors, fe.hash, fe.final_entity,
+			NOT EXISTS (SELECT 1 FROM refresh_state_references r WHERE r.target = rs.entity_ref)
+		FROM refresh_state rs LEFT JOIN final_entities fe ON fe.id = rs.id
+		WHERE rs.entity_ref IN (`+ph+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read stitch inputs: %w", err)
+	}
+	var inputs []stitchInput
+	index := map[string]int{}
+	for rows.Next() {
+		var in stitchInput
+		if err := rows.Scan(&in.ref, &in.id, &in.uid, &in.processed, &in.errors, &in.oldHash, &in.oldBody, &in.orphan); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		index[in.ref] = len(inputs)
+		inputs = append(inputs, in)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
+	rows, err = st.tx.QueryContext(st.ctx, `SELECT DISTINCT source_ref, type, target_ref FROM relations
+		WHERE source_ref IN (`+ph+`) ORDER BY source_ref, type, target_ref`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read relations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var src string
+		var r entity.Relation
+		if err := rows.Scan(&src, &r.Type, &r.TargetRef); err != nil {
+			return nil, err
+		}
+		if i, ok := index[src]; ok {
+			inputs[i].relations = append(inputs[i].relations, r)
+		}
+	}
+	return inputs, rows.Err()
+}
+
+// buildFinal assembles one final entity and the search rows to change. It
+// is pure, so chunks are built in parallel.
+func buildFinal(in stitchInput) (stitchOutput, error) {
+	if !in.processed.Valid {
+		return stitchOutput{skip: true}, nil // never processed successfully: nothing to serve yet
+	}
+	var e entity.Entity
+	if err := json.Unmarshal([]byte(in.processed.String), &e); err != nil {
+		return stitchOutput{}, fmt.Errorf("decode processed entity: %w", err)
+	}
+	e.Relations = in.relations
 	if e.Relations == nil {
 		e.Relations = []entity.Relation{}
 	}
-	if errorsJSON.Valid && errorsJSON.String != "null" {
+	if in.errors.Valid && in.errors.String != "null" {
 		var items []entity.StatusItem
-		if err := json.Unmarshal([]byte(errorsJSON.String), &items); err != nil {
-			return fmt.Errorf("decode errors: %w", err)
+		if err := json.Unmarshal([]byte(in.errors.String), &items); err != nil {
+			return stitchOutput{}, fmt.Errorf("decode errors: %w", err)
 		}
 		if len(items) > 0 {
 			e.Status = &entity.Status{Items: items}
 		}
 	}
-	var orphan bool
-	if err := st.orphan.QueryRowContext(st.ctx, ref).Scan(&orphan); err != nil {
-		return err
-	}
-	if orphan {
+	if in.orphan {
 		e.SetAnnotation(entity.AnnotationOrphan, "true")
 	}
 	for _, k := range []string{entity.AnnotationViewURL, entity.AnnotationEditURL} {
@@ -154,71 +231,65 @@ func (st *stitcher) stitch(ref string) error {
 			e.Metadata.Annotations[k] = rejectedURL
 		}
 	}
-	e.Metadata.UID = uid
+	e.Metadata.UID = in.uid
 	e.Metadata.Etag = ""
 	body, err := json.Marshal(&e)
 	if err != nil {
-		return err
+		return stitchOutput{}, err
 	}
 	sum := sha1.Sum(body)
 	hash := hex.EncodeToString(sum[:])
-
-	var oldHash, oldBody string
-	err = st.final.QueryRowContext(st.ctx, id).Scan(&oldHash, &oldBody)
-	switch {
-	case err == sql.ErrNoRows:
-	case err != nil:
-		return err
-	case oldHash == hash:
-		return nil
+	if in.oldHash.Valid && in.oldHash.String == hash {
+		return stitchOutput{skip: true}, nil
 	}
 	e.Metadata.Etag = hash
-	body, err = json.Marshal(&e)
-	if err != nil {
-		return err
+	if body, err = json.Marshal(&e); err != nil {
+		return stitchOutput{}, err
 	}
-	if _, err := st.upsert.ExecContext(st.ctx, id, uid, ref, string(body), hash, st.now); err != nil {
-		return fmt.Errorf("write final entity: %w", err)
-	}
-	return st.writeSearch(id, oldBody, body)
+	out := stitchOutput{body: body, hash: hash}
+	out.add, out.drop, err = diffSearchRows(in.oldBody.String, body)
+	return out, err
 }
 
-// writeSearch brings the entity's search rows from those of oldBody (the
-// previous final entity, "" if none) to those of body, touching only rows
-// that differ: a re-stitch usually changes a relation or two, not 30 rows.
-func (st *stitcher) writeSearch(id int64, oldBody string, body []byte) error {
+// diffSearchRows compares the search rows of the previous final entity
+// (oldBody, "" if none) with those of body: a re-stitch usually changes a
+// relation or two, not all thirty rows.
+func diffSearchRows(oldBody string, body []byte) (add, drop []SearchRow, err error) {
 	next, err := SearchRows(body)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	var prev []SearchRow
-	if oldBody != "" {
-		if prev, err = SearchRows([]byte(oldBody)); err != nil {
-			return err
-		}
+	if oldBody == "" {
+		return next, nil, nil
 	}
-	want := make(map[[2]string]SearchRow, len(next))
-	for _, r := range next {
-		want[[2]string{r.Key, r.Value}] = r
+	prev, err := SearchRows([]byte(oldBody))
+	if err != nil {
+		return nil, nil, err
 	}
 	have := make(map[[2]string]SearchRow, len(prev))
 	for _, r := range prev {
 		have[[2]string{r.Key, r.Value}] = r
 	}
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			if _, err := st.delSearch.ExecContext(st.ctx, k[0], k[1], id); err != nil {
-				return fmt.Errorf("delete search row: %w", err)
-			}
+	for _, r := range next {
+		k := [2]string{r.Key, r.Value}
+		if o, ok := have[k]; !ok || o != r {
+			add = append(add, r)
 		}
+		delete(have, k)
 	}
-	for k, row := range want {
-		if o, ok := have[k]; ok && o == row {
-			continue
-		}
-		st.pending = append(st.pending, pendingRow{row, id})
+	for _, r := range have {
+		drop = append(drop, r)
 	}
-	return nil
+	return add, drop, nil
+}
+
+// inList returns "?, ?, ..." for values and the values as arguments.
+func inList(values []string) (string, []any) {
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", "), args
 }
 
 // pendingRow is a search row waiting to be written.

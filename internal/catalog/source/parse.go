@@ -45,10 +45,13 @@ type Document struct {
 //
 // Keys may themselves contain dots, so at each mapping the longest run of
 // path segments that names an existing key wins. Sequence elements are
-// addressed by their index. When the path does not exist, Pos returns the
-// position of the nearest existing ancestor: for a missing required field,
-// that is the mapping that should contain it. The empty path is the start
-// of the document.
+// addressed by their index. A scalar is reported where its value starts; a
+// mapping or sequence where its key is written (the value of "spec:" in
+// block style starts on the next line, which is not where a reader looks).
+// When the path does not exist, Pos returns the position of the nearest
+// existing ancestor, the same way: for a missing required field, the key of
+// the mapping that should contain it. The empty path is the start of the
+// document.
 func (d *Document) Pos(path string) (line, col int) {
 	if d == nil {
 		return 0, 0
@@ -58,14 +61,15 @@ func (d *Document) Pos(path string) (line, col int) {
 	}
 	segs := strings.Split(path, ".")
 	cur := d.node
+	var curKey *yaml.Node // the key cur is the value of, if any
 	for i := 0; i < len(segs); {
 		n := deref(cur)
-		var next *yaml.Node
+		var next, nextKey *yaml.Node
 		switch n.Kind {
 		case yaml.MappingNode:
 			for k := len(segs); k > i; k-- {
-				if v := lookup(n, strings.Join(segs[i:k], "."), 0); v != nil {
-					next, i = v, k
+				if key, v := lookup(n, strings.Join(segs[i:k], "."), 0); v != nil {
+					next, nextKey, i = v, key, k
 					break
 				}
 			}
@@ -79,7 +83,10 @@ func (d *Document) Pos(path string) (line, col int) {
 		if next == nil {
 			break
 		}
-		cur = next
+		cur, curKey = next, nextKey
+	}
+	if curKey != nil && deref(cur).Kind != yaml.ScalarNode {
+		return curKey.Line, curKey.Column
 	}
 	return cur.Line, cur.Column
 }
@@ -95,9 +102,9 @@ func deref(n *yaml.Node) *yaml.Node {
 
 // lookup finds key in mapping m: explicit keys first, then keys brought in
 // by merge keys ("<<"), in the order YAML gives them precedence.
-func lookup(m *yaml.Node, key string, depth int) *yaml.Node {
+func lookup(m *yaml.Node, key string, depth int) (keyNode, value *yaml.Node) {
 	if depth > MaxDepth {
-		return nil
+		return nil, nil
 	}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
@@ -107,26 +114,26 @@ func lookup(m *yaml.Node, key string, depth int) *yaml.Node {
 			continue
 		}
 		if k.Kind == yaml.ScalarNode && k.Value == key {
-			return m.Content[i+1]
+			return m.Content[i], m.Content[i+1]
 		}
 	}
 	for _, src := range merges {
 		switch src.Kind {
 		case yaml.MappingNode:
-			if v := lookup(src, key, depth+1); v != nil {
-				return v
+			if k, v := lookup(src, key, depth+1); v != nil {
+				return k, v
 			}
 		case yaml.SequenceNode:
 			for _, item := range src.Content {
 				if item = deref(item); item.Kind == yaml.MappingNode {
-					if v := lookup(item, key, depth+1); v != nil {
-						return v
+					if k, v := lookup(item, key, depth+1); v != nil {
+						return k, v
 					}
 				}
 			}
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func isMergeKey(k *yaml.Node) bool {

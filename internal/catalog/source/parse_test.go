@@ -168,17 +168,17 @@ aliased: *d
 		{"metadata.annotations.backstage.io/techdocs-ref", 6, 32},
 		{"metadata.annotations.backstage.io", 7, 19},
 		{"spec.nested.0.deps.1", 17, 17},
-		{"spec.lifecycle", 13, 3},       // missing: the spec mapping
+		{"spec.lifecycle", 12, 1},       // missing: the key of the spec mapping
 		{"spec.owner.deeper", 14, 12},   // below a scalar: the scalar
-		{"metadata.tags.7", 9, 5},       // index out of range: the sequence
-		{"metadata.tags.x", 9, 5},       // not an index
+		{"metadata.tags.7", 8, 3},       // index out of range: the sequence
+		{"metadata.tags.x", 8, 3},       // not an index
 		{"nope", 1, 1},                  // missing at top level: the document
 		{"merged.lifecycle", 19, 14},    // from a merge key: where it was written
 		{"merged.system", 22, 11},       // explicit key next to a merge
-		{"aliased", 23, 10},             // the alias itself
+		{"aliased", 23, 1},              // the key of the aliased mapping
 		{"aliased.lifecycle", 19, 14},   // through the alias
-		{"aliased.missing", 23, 10},     // missing below an alias: the alias
-		{"metadata.annotations.", 6, 5}, // empty last segment: the annotations
+		{"aliased.missing", 23, 1},      // missing below an alias: the alias
+		{"metadata.annotations.", 5, 3}, // empty last segment: the annotations
 		{"..", 1, 1},
 	}
 	for _, tt := range tests {
