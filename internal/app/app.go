@@ -85,7 +85,7 @@ func CatalogOptions(cfg *config.Config, log *slog.Logger) catalog.Options {
 	return catalog.Options{
 		Readers: map[string]catalog.Reader{
 			"file": &source.FileReader{},
-			"url":  urlReader{&source.URLReader{Allow: allow}},
+			"url":  urlReader{&source.URLReader{Allow: allow, AllowPrivate: cfg.Backend.Reading.AllowPrivateNetworks}},
 		},
 		Rules:              rules,
 		Locations:          locations,

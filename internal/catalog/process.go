@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -286,9 +287,32 @@ func setURLAnnotations(e *entity.Entity, url string) {
 		}
 	}
 	set(entity.AnnotationViewURL, url)
+	if edit := editURL(url); edit != "" {
+		set(entity.AnnotationEditURL, edit)
+	}
 	if i := strings.LastIndexByte(url, '/'); i >= 0 {
 		set(entity.AnnotationSourceLocation, "url:"+url[:i+1])
 	}
+}
+
+// pinnedCommit matches a full commit hash in a URL path: such a file can
+// no longer be edited, so Backstage derives no edit URL for it.
+var pinnedCommit = regexp.MustCompile(`/[0-9a-f]{40,}(/|$)`)
+
+// editURL derives the URL that edits a file from the URL that shows it, for
+// the hosting services whose URLs say so (GitHub's and GitLab's "blob"
+// paths); "" when it cannot be derived.
+func editURL(view string) string {
+	if pinnedCommit.MatchString(view) {
+		return ""
+	}
+	switch {
+	case strings.Contains(view, "/-/blob/"): // GitLab
+		return strings.Replace(view, "/-/blob/", "/-/edit/", 1)
+	case strings.HasPrefix(view, "https://github.com/") && strings.Contains(view, "/blob/"):
+		return strings.Replace(view, "/blob/", "/edit/", 1)
+	}
+	return ""
 }
 
 func sortRefArrays(e *entity.Entity) {

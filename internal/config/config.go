@@ -191,6 +191,12 @@ type Reading struct {
 	// "backend.reading.allow"), in addition to hosts of configured
 	// integrations.
 	Allow []ReadingAllow `yaml:"allow"`
+	// AllowPrivateNetworks lets URL reads reach loopback, private,
+	// link-local and cloud-metadata addresses, which are refused by default
+	// so that a registered location cannot probe the internal network (key
+	// "backend.reading.allowPrivateNetworks", an Atrium extension). Default
+	// false; enable it only where catalog files are served from such hosts.
+	AllowPrivateNetworks bool `yaml:"allowPrivateNetworks"`
 }
 
 // ReadingAllow allows reading from one host.
