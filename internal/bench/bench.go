@@ -62,7 +62,11 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	genDir := filepath.Join(opts.Dir, "catalog")
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return rep, err
+	}
+	genDir := filepath.Join(dir, "catalog")
 	t0 := time.Now()
 	stats, err := synth.Generate(genDir, synth.Options{Components: opts.Components, Seed: opts.Seed})
 	if err != nil {
@@ -71,7 +75,7 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 	rep.GenerateSeconds = time.Since(t0).Seconds()
 	fmt.Fprintf(progress, "generated %d entities in %d files (%.1fs)\n", stats.Entities, len(stats.Files), rep.GenerateSeconds)
 
-	st, err := store.Open(ctx, filepath.Join(opts.Dir, "atrium.sqlite"), store.Options{})
+	st, err := store.Open(ctx, filepath.Join(dir, "atrium.sqlite"), store.Options{})
 	if err != nil {
 		return rep, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -253,14 +254,29 @@ func (s *Service) dryRun(ctx context.Context, typ, target string) ([]*entity.Ent
 	return out, nil
 }
 
-// publicReadError is the message of a read or parse error that is safe to
-// show: parse errors and reader errors name the file and the problem.
+// publicReadError is a message for a read or parse error that is safe to
+// show to API clients: parse errors name the file and position; reader
+// errors are described by their kind only, since their text can carry
+// internal detail (resolver addresses, local paths of the server).
 func publicReadError(err error) string {
 	var pe *source.ParseError
-	if errors.As(err, &pe) {
+	var na *notAllowedError
+	switch {
+	case errors.As(err, &pe):
 		return pe.Error()
+	case errors.As(err, &na):
+		return na.Error()
+	case errors.Is(err, fs.ErrNotExist):
+		return "The location target was not found"
+	case errors.Is(err, source.ErrNotAllowed):
+		return "Reading the location target is not allowed (backend.reading.allow, or a private network address)"
+	case errors.Is(err, source.ErrTooLarge):
+		return "The location target is larger than the read limit"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Reading the location target timed out"
+	default:
+		return "The location target could not be read"
 	}
-	return err.Error()
 }
 
 // UpdateLocation changes a registered location's type and target.

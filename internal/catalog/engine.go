@@ -12,18 +12,21 @@ import (
 // orphanSweepEvery is how often orphans are deleted with orphanStrategy delete.
 const orphanSweepEvery = 30 * time.Second
 
+// stitchEvery is the longest stitching waits while processing stays busy.
+const stitchEvery = 5 * time.Second
+
 // Run is the ingestion loop: it processes due entities in batches, stitches
 // what changed and deletes orphans, until ctx is cancelled. In-flight work
 // finishes before it returns.
 func (s *Service) Run(ctx context.Context) error {
 	lastSweep := time.Time{}
 	for {
-		busy, err := s.step(context.WithoutCancel(ctx), time.Since(lastSweep) >= orphanSweepEvery)
+		busy, swept, err := s.step(context.WithoutCancel(ctx), time.Since(lastSweep) >= orphanSweepEvery)
 		if err != nil {
 			s.log.Error("catalog processing failed; retrying", "err", err)
 			busy = false
 		}
-		if time.Since(lastSweep) >= orphanSweepEvery {
+		if swept {
 			lastSweep = time.Now()
 		}
 		if ctx.Err() != nil {
@@ -49,7 +52,7 @@ func (s *Service) Run(ctx context.Context) error {
 // and one-shot commands use it.
 func (s *Service) Sync(ctx context.Context) error {
 	for {
-		busy, err := s.step(ctx, true)
+		busy, _, err := s.step(ctx, true)
 		if err != nil {
 			return err
 		}
@@ -59,36 +62,49 @@ func (s *Service) Sync(ctx context.Context) error {
 	}
 }
 
-// step does one round of work and reports whether there was any.
-func (s *Service) step(ctx context.Context, sweep bool) (bool, error) {
+// step does one round of work and reports whether there was any, and
+// whether it swept orphans (which it does only when asked and otherwise
+// idle, so a busy loop keeps asking until it gets there).
+func (s *Service) step(ctx context.Context, sweep bool) (busy, swept bool, err error) {
 	n, err := s.processBatch(ctx)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	busy := n > 0
-	if !busy {
-		// Stitch once processing has caught up, so that an entity touched
-		// by many others in one burst is stitched once, not once per batch.
-		n, err := s.st.Stitch(ctx, s.opts.BatchSize*4)
+	busy = n > 0
+	// Stitch once processing has caught up, so that an entity touched by
+	// many others in one burst is stitched once, not once per batch; but at
+	// least every stitchEvery, so a loop that never catches up still serves
+	// what it processed.
+	if !busy || time.Since(s.lastStitch) >= stitchEvery {
+		s.lastStitch = time.Now()
+		n, err := s.st.Stitch(ctx, s.opts.BatchSize*20)
 		if err != nil {
-			return false, fmt.Errorf("stitch: %w", err)
+			return false, false, fmt.Errorf("stitch: %w", err)
 		}
-		busy = n > 0
+		busy = busy || n > 0
 	}
 	if !busy && sweep && s.opts.OrphanStrategy == "delete" {
+		swept = true
 		deleted, err := s.st.DeleteOrphans(ctx)
 		if err != nil {
-			return false, fmt.Errorf("delete orphans: %w", err)
+			return false, swept, fmt.Errorf("delete orphans: %w", err)
 		}
 		if len(deleted) > 0 {
 			s.log.Info("deleted orphaned entities", "count", len(deleted))
 			busy = true
 		}
 	}
-	return busy, nil
+	return busy, swept, nil
 }
 
-// processBatch claims and processes one batch of due entities.
+// maxPendingChildren bounds how many emitted children processing holds in
+// memory before writing them: a batch of large Location entities can emit
+// hundreds of thousands.
+const maxPendingChildren = 5000
+
+// processBatch claims one batch of due entities, processes them in
+// parallel and writes the results as they come, in transactions of at most
+// about maxPendingChildren emitted children.
 func (s *Service) processBatch(ctx context.Context) (int, error) {
 	work, err := s.st.ClaimDue(ctx, s.opts.BatchSize, s.opts.ProcessingInterval)
 	if err != nil {
@@ -97,25 +113,45 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 	if len(work) == 0 {
 		return 0, nil
 	}
-	results := make([]store.Result, len(work))
+	next := make(chan store.Work)
+	done := make(chan store.Result)
 	var wg sync.WaitGroup
-	next := make(chan int)
 	for range min(s.opts.Workers, len(work)) {
 		wg.Go(func() {
-			for i := range next {
-				results[i] = s.process(ctx, work[i])
+			for w := range next {
+				done <- s.process(ctx, w)
 			}
 		})
 	}
-	for i := range work {
-		next <- i
+	go func() {
+		for _, w := range work {
+			next <- w
+		}
+		close(next)
+		wg.Wait()
+		close(done)
+	}()
+	var pending []store.Result
+	children := 0
+	var writeErr error
+	flush := func() {
+		if writeErr == nil && len(pending) > 0 {
+			var conflicts []store.Conflict
+			conflicts, writeErr = s.st.WriteResults(ctx, pending, s.opts.ProcessingInterval)
+			s.logConflicts(conflicts)
+		}
+		pending, children = nil, 0
 	}
-	close(next)
-	wg.Wait()
-	conflicts, err := s.st.WriteResults(ctx, results, s.opts.ProcessingInterval)
-	if err != nil {
-		return 0, err
+	for r := range done {
+		pending = append(pending, r)
+		children += len(r.Children)
+		if children >= maxPendingChildren {
+			flush()
+		}
 	}
-	s.logConflicts(conflicts)
+	flush()
+	if writeErr != nil {
+		return 0, writeErr
+	}
 	return len(work), nil
 }

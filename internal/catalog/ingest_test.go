@@ -299,10 +299,9 @@ func TestEntityBecomingInvalidKeepsLastValidVersion(t *testing.T) {
 	if it == nil || it.Level != "error" {
 		t.Fatalf("a's status = %+v, want an error with %s:line:col and spec.owner", statusItems(got), file)
 	}
-	// spec: is on line 6; its mapping starts at 7:3. Either is fine here
-	// (the exact choice is checked by the cli tests on examples/broken).
-	if !strings.Contains(it.Message, file+":6:1") && !strings.Contains(it.Message, file+":7:3") {
-		t.Errorf("status %q does not point at spec (6:1 or 7:3)", it.Message)
+	// A missing field is reported at its parent's key: "spec:" on line 6.
+	if !strings.Contains(it.Message, file+":6:1:") {
+		t.Errorf("status %q does not point at spec (6:1)", it.Message)
 	}
 	loc := e.mustGet(root)
 	if w := findStatus(loc, "component:default/a", file+":"); w == nil || w.Level != "warning" {
@@ -331,13 +330,13 @@ func TestNewInvalidEntityIsNotServed(t *testing.T) {
 		t.Errorf("invalid new entity is served: %+v", got)
 	}
 	loc := e.mustGet(root)
-	// spec: of the second document is on line 14, its mapping at 15:3.
+	// spec: of the second document is on line 14.
 	it := findStatus(loc, "component:default/bad", file+":", "owner")
 	if it == nil {
 		t.Fatalf("root location status = %+v, want the problem with %s:line:col", statusItems(loc), file)
 	}
-	if !strings.Contains(it.Message, file+":14:1") && !strings.Contains(it.Message, file+":15:3") {
-		t.Errorf("status %q does not point at spec (14:1 or 15:3)", it.Message)
+	if !strings.Contains(it.Message, file+":14:1:") {
+		t.Errorf("status %q does not point at spec (14:1)", it.Message)
 	}
 }
 

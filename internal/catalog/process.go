@@ -62,16 +62,21 @@ func (s *Service) complete(ctx context.Context, res store.Result, e *entity.Enti
 	sortRefArrays(e)
 	var warnings []entity.StatusItem
 	var children []store.Child
+
 	if e.Kind == "Location" {
 		out, err := s.readLocation(ctx, e, 0)
 		if err != nil {
-			res.Errors = mustJSON([]entity.StatusItem{statusError(err)})
-			res.ResultHash = hashOf(res.Errors)
-			return res
-		}
-		warnings = out.warnings
-		for _, c := range out.children {
-			children = append(children, c.child)
+			// The Location itself is valid: serve it with the error, and
+			// keep the children of its last good read.
+
+			warnings = []entity.StatusItem{statusError(err)}
+			res.KeepChildren = true
+			s.log.Warn("cannot read location", "entityRef", e.Ref().String(), "err", err)
+		} else {
+			warnings = out.warnings
+			for _, c := range out.children {
+				children = append(children, c.child)
+			}
 		}
 	}
 	processed, err := json.Marshal(e)

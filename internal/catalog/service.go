@@ -64,6 +64,8 @@ type Service struct {
 	readers map[string]Reader
 	log     *slog.Logger
 	wake    chan struct{}
+	// lastStitch is when the loop last stitched; only the loop touches it.
+	lastStitch time.Time
 }
 
 // New returns a catalog service over st.

@@ -188,8 +188,9 @@ type DatabaseSSL struct {
 // Reading restricts URL reads (key "backend.reading").
 type Reading struct {
 	// Allow lists the hosts that may be read from (key
-	// "backend.reading.allow"), in addition to hosts of configured
-	// integrations.
+	// "backend.reading.allow"). When it is empty every public host may be
+	// read; loopback, private, link-local and cloud-metadata addresses are
+	// refused either way unless AllowPrivateNetworks is set.
 	Allow []ReadingAllow `yaml:"allow"`
 	// AllowPrivateNetworks lets URL reads reach loopback, private,
 	// link-local and cloud-metadata addresses, which are refused by default

@@ -59,6 +59,9 @@ type Result struct {
 	Errors    json.RawMessage
 	Relations []entity.Edge
 	Children  []Child
+	// KeepChildren leaves the entity's children as they were: its sources
+	// could not be read this time, which must not orphan what they held.
+	KeepChildren bool
 }
 
 // Conflict reports an emitted ref that another location already owns.
@@ -173,6 +176,7 @@ func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Chil
 				return err
 			}
 		}
+		w.stitchChangedParents(old, keep)
 		var removed []string
 		for _, ref := range old {
 			if !keep[ref] {
@@ -298,6 +302,24 @@ func (w *writer) flushStitches() error {
 	return nil
 }
 
+// stitchChangedParents queues a stitch for every entity that gained or lost
+// this parent: one it lost may now be an orphan, and one it gained may have
+// been an orphan until now (orphanStrategy: keep).
+func (w *writer) stitchChangedParents(old []string, keep map[string]bool) {
+	had := make(map[string]bool, len(old))
+	for _, ref := range old {
+		had[ref] = true
+		if !keep[ref] {
+			w.queueStitch(ref)
+		}
+	}
+	for ref := range keep {
+		if !had[ref] {
+			w.queueStitch(ref)
+		}
+	}
+}
+
 // providerSource is the reference source of a provider's roots. It holds no
 // '/', so it can never equal an entity ref.
 func providerSource(name string) string { return "provider:" + name }
@@ -376,7 +398,7 @@ func (w *writer) writeResult(r Result) ([]Conflict, error) {
 	// Only Location entities emit children, and the kind is part of the
 	// ref, so an entity of another kind never had any to replace.
 	var conflicts []Conflict
-	if strings.HasPrefix(r.Work.Ref, "location:") || len(r.Children) > 0 {
+	if !r.KeepChildren && (strings.HasPrefix(r.Work.Ref, "location:") || len(r.Children) > 0) {
 		var err error
 		if conflicts, err = w.replaceChildren(r.Work.Ref, r.Children); err != nil {
 			return nil, err
@@ -510,11 +532,7 @@ func (w *writer) replaceChildren(parent string, children []Child) ([]Conflict, e
 			return nil, err
 		}
 	}
-	for _, ref := range old {
-		if !keep[ref] {
-			w.queueStitch(ref) // it may now be an orphan
-		}
-	}
+	w.stitchChangedParents(old, keep)
 	return conflicts, nil
 }
 

@@ -76,23 +76,27 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	if q.Limit == 0 {
 		return page, nil
 	}
-	// Keyset position and direction of travel.
+	// Keyset position and direction of travel. The logical order is: the
+	// sort value (NULLs last) in its direction, then uid in the same
+	// direction; travelling backward reverses all of it.
 	backward := q.Before != nil
 	pos := q.After
 	if backward {
 		pos = q.Before
 	}
-	travelDesc := desc != backward
 	if pos != nil {
-		b.where(keyset(&b, sortExpr, pos, travelDesc))
+		b.where(keyset(&b, sortExpr, pos, desc, backward))
 	}
-	dir := "ASC"
-	if travelDesc {
+	dir, nulls := "ASC", "ASC"
+	if desc != backward {
 		dir = "DESC"
+	}
+	if backward {
+		nulls = "DESC"
 	}
 	order := []string{}
 	if sortExpr != "" {
-		order = append(order, sortExpr+" IS NULL", sortExpr+" "+dir)
+		order = append(order, sortExpr+" IS NULL "+nulls, sortExpr+" "+dir)
 	}
 	order = append(order, extraSort...)
 	order = append(order, "fe.uid "+dir)
@@ -149,29 +153,31 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	return page, nil
 }
 
-// keyset returns the condition for rows strictly beyond pos in the
-// direction of travel, with NULL sort values last in ascending order.
-func keyset(b *sqlBuilder, sortExpr string, pos *Position, desc bool) string {
-	cmp := ">"
-	if desc {
-		cmp = "<"
+// keyset returns the condition for rows strictly after pos in the logical
+// order (sort value in its direction with NULLs last, then uid), or
+// strictly before it when backward.
+func keyset(b *sqlBuilder, sortExpr string, pos *Position, desc, backward bool) string {
+	// beyond is the comparison that moves in the direction of travel.
+	beyond := ">"
+	if desc != backward {
+		beyond = "<"
 	}
-	uid := b.arg(pos.UID)
 	if sortExpr == "" {
-		return "fe.uid " + cmp + " " + uid
+		return "fe.uid " + beyond + " " + b.arg(pos.UID)
 	}
 	if pos.Value == nil {
-		// Among the NULLs (last when ascending).
-		if desc {
-			return fmt.Sprintf("(%s IS NOT NULL OR fe.uid < %s)", sortExpr, uid)
+		if backward { // every non-NULL, and the NULLs before pos
+			return fmt.Sprintf("(%s IS NOT NULL OR fe.uid %s %s)", sortExpr, beyond, b.arg(pos.UID))
 		}
-		return fmt.Sprintf("(%s IS NULL AND fe.uid > %s)", sortExpr, uid)
+		return fmt.Sprintf("(%s IS NULL AND fe.uid %s %s)", sortExpr, beyond, b.arg(pos.UID))
 	}
-	v := b.arg(*pos.Value)
-	if desc {
-		return fmt.Sprintf("(%[1]s < %[2]s OR (%[1]s = %[2]s AND fe.uid < %[3]s))", sortExpr, v, uid)
+	// Placeholders are numbered by position, so each gets its own argument.
+	cond := fmt.Sprintf("(%[1]s %[2]s %[3]s OR (%[1]s = %[4]s AND fe.uid %[2]s %[5]s))",
+		sortExpr, beyond, b.arg(*pos.Value), b.arg(*pos.Value), b.arg(pos.UID))
+	if backward {
+		return "(" + sortExpr + " IS NOT NULL AND " + cond + ")"
 	}
-	return fmt.Sprintf("(%[1]s IS NULL OR %[1]s > %[2]s OR (%[1]s = %[2]s AND fe.uid > %[3]s))", sortExpr, v, uid)
+	return "(" + sortExpr + " IS NULL OR " + cond + ")"
 }
 
 // Facets counts, for each facet key, the entities matching f per value.
