@@ -63,10 +63,24 @@ func (w *writer) deleteEntities(refs []string) error {
 		gone[r] = true
 	}
 	for _, ref := range refs {
-		peers, err := w.strings(`SELECT DISTINCT r.source_ref FROM relations r JOIN refresh_state s ON s.id = r.originating_id
-			WHERE s.entity_ref = ?`, ref)
+		var id int64
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT id FROM refresh_state WHERE entity_ref = ?`, ref).Scan(&id); err != nil {
+			if err == sql.ErrNoRows {
+				continue
+			}
+			return err
+		}
+		rels, err := w.emittedRelations(`id = ?`, id)
 		if err != nil {
 			return err
+		}
+		var peers []string
+		for _, k := range rels {
+			peers = append(peers, k.source)
+			if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM relations WHERE source_ref = ? AND type = ? AND target_ref = ? AND originating_id = ?`,
+				k.source, k.typ, k.target, id); err != nil {
+				return fmt.Errorf("delete relation: %w", err)
+			}
 		}
 		if err := w.deleteSearchRows(ref); err != nil {
 			return err

@@ -350,7 +350,13 @@ func (w *writer) upsertChild(c Child) (ok bool, conflict *Conflict, err error) {
 	}
 	var id int64
 	var oldHash string
-	err = w.upsert.QueryRowContext(w.ctx, uuid.NewString(), c.Ref, string(c.Entity), hash, problems,
+	// Version 7 uuids grow with time, so the unique uid indexes of
+	// refresh_state and final_entities are appended to, not written at random.
+	uid, err := uuid.NewV7()
+	if err != nil {
+		return false, nil, err
+	}
+	err = w.upsert.QueryRowContext(w.ctx, uid.String(), c.Ref, string(c.Entity), hash, problems,
 		nullIfEmpty(c.LocationKey), due, w.now).Scan(&id, &oldHash)
 	if err == sql.ErrNoRows {
 		var existing sql.NullString
@@ -392,7 +398,8 @@ func (w *writer) writeResult(r Result) ([]Conflict, error) {
 		return nil, nil
 	}
 	// An entity never processed before has no relations to replace.
-	if err := w.replaceRelations(r.Work.ID, r.Relations, r.Work.ResultHash != ""); err != nil {
+	emitted, err := w.replaceRelations(r.Work.ID, r.Relations, r.Work.ResultHash != "")
+	if err != nil {
 		return nil, err
 	}
 	// Only Location entities emit children, and the kind is part of the
@@ -424,8 +431,9 @@ func (w *writer) writeResult(r Result) ([]Conflict, error) {
 		}
 		errorsJSON = string(b)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE refresh_state SET processed_entity = ?, errors = ?, result_hash = ? WHERE id = ?`,
-		string(r.Processed), errorsJSON, r.ResultHash, r.Work.ID); err != nil {
+	if _, err := w.tx.ExecContext(w.ctx, `UPDATE refresh_state SET processed_entity = ?, errors = ?, result_hash = ?,
+		relations_emitted = ? WHERE id = ?`,
+		string(r.Processed), errorsJSON, r.ResultHash, emitted, r.Work.ID); err != nil {
 		return nil, err
 	}
 	w.queueStitch(r.Work.Ref)
@@ -441,62 +449,70 @@ type relRow struct {
 }
 
 // replaceRelations swaps the relations an entity emits, queueing a stitch
-// for every entity whose relations list changes as a result.
-func (w *writer) replaceRelations(id int64, edges []entity.Edge, hadAny bool) error {
-	old := map[relKey]bool{}
+// for every entity whose relations list changes as a result. It returns the
+// JSON list of rows the entity now owns, for refresh_state.relations_emitted.
+func (w *writer) replaceRelations(id int64, edges []entity.Edge, hadAny bool) (string, error) {
+	var old []relKey
 	if hadAny {
-		rows, err := w.tx.QueryContext(w.ctx, `SELECT source_ref, type, target_ref FROM relations WHERE originating_id = ?`, id)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var k relKey
-			if err := rows.Scan(&k.source, &k.typ, &k.target); err != nil {
-				rows.Close()
-				return err
-			}
-			old[k] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		var err error
+		if old, err = w.emittedRelations(`id = ?`, id); err != nil {
+			return "", err
 		}
 	}
-	next := map[relKey]bool{}
-	for _, e := range edges {
-		next[relKey{e.Source.Key(), string(e.Type), e.Target.Key()}] = true
-	}
-	same := len(old) == len(next)
-	for k := range next {
-		if !old[k] {
-			same = false
-			w.queueStitch(k.source)
-		}
-	}
-	for k := range old {
-		if !next[k] {
-			same = false
-			w.queueStitch(k.source)
-		}
-	}
-	if same {
-		return nil
-	}
-	if len(old) > 0 {
-		if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM relations WHERE originating_id = ?`, id); err != nil {
-			return err
-		}
-	}
-	seen := map[relKey]bool{}
+	next := make([]relKey, 0, len(edges))
+	seen := make(map[relKey]bool, len(edges))
 	for _, e := range edges {
 		k := relKey{e.Source.Key(), string(e.Type), e.Target.Key()}
-		if seen[k] {
-			continue
+		if !seen[k] {
+			seen[k] = true
+			next = append(next, k)
 		}
-		seen[k] = true
-		w.pendingRels = append(w.pendingRels, relRow{k, id})
 	}
-	return nil
+	had := make(map[relKey]bool, len(old))
+	for _, k := range old {
+		had[k] = true
+		if !seen[k] {
+			w.queueStitch(k.source)
+			if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM relations WHERE source_ref = ? AND type = ? AND target_ref = ? AND originating_id = ?`,
+				k.source, k.typ, k.target, id); err != nil {
+				return "", fmt.Errorf("delete relation: %w", err)
+			}
+		}
+	}
+	for _, k := range next {
+		if !had[k] {
+			w.queueStitch(k.source)
+			w.pendingRels = append(w.pendingRels, relRow{k, id})
+		}
+	}
+	triples := make([][3]string, len(next))
+	for i, k := range next {
+		triples[i] = [3]string{k.source, k.typ, k.target}
+	}
+	b, err := json.Marshal(triples)
+	return string(b), err
+}
+
+// emittedRelations returns the relation rows owned by the refresh_state row
+// matching where.
+func (w *writer) emittedRelations(where string, arg any) ([]relKey, error) {
+	var raw sql.NullString
+	err := w.tx.QueryRowContext(w.ctx, `SELECT relations_emitted FROM refresh_state WHERE `+where, arg).Scan(&raw)
+	if err == sql.ErrNoRows || !raw.Valid {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var triples [][3]string
+	if err := json.Unmarshal([]byte(raw.String), &triples); err != nil {
+		return nil, fmt.Errorf("decode relations_emitted: %w", err)
+	}
+	out := make([]relKey, len(triples))
+	for i, t := range triples {
+		out[i] = relKey{t[0], t[1], t[2]}
+	}
+	return out, nil
 }
 
 // replaceChildren makes children the complete set of entities parent

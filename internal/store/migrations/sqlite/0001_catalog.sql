@@ -21,6 +21,7 @@ CREATE TABLE refresh_state (
     emit_problems      TEXT,                  -- JSON: problems its parent found, with file positions
     processed_entity   TEXT,                  -- JSON of the last successful processing
     result_hash        TEXT NOT NULL DEFAULT '',
+    relations_emitted  TEXT,                  -- JSON [[source, type, target], ...] it wrote to relations
     errors             TEXT,                  -- JSON status items of the last processing
     location_key       TEXT,                  -- who may emit this ref; the first one wins
     next_update_at     INTEGER NOT NULL,      -- unix ms
@@ -39,15 +40,16 @@ CREATE TABLE refresh_state_references (
 CREATE INDEX refresh_refs_target ON refresh_state_references (target);
 
 -- Relations emitted by processing, both directions of every pair. Each row
--- is shown on its source entity; it belongs to the entity that emitted it.
+-- is shown on its source entity; it belongs to the entity that emitted it
+-- (originating_id), which lists the rows it wrote in relations_emitted, so
+-- they are replaced and deleted by primary key: one b-tree, no second index.
 CREATE TABLE relations (
     source_ref     TEXT NOT NULL,   -- lowercased
     type           TEXT NOT NULL,
     target_ref     TEXT NOT NULL,   -- lowercased, as Backstage's targetRef
-    originating_id INTEGER NOT NULL REFERENCES refresh_state (id) ON DELETE CASCADE,
+    originating_id INTEGER NOT NULL,
     PRIMARY KEY (source_ref, type, target_ref, originating_id)
 ) WITHOUT ROWID;
-CREATE INDEX relations_originating ON relations (originating_id);
 
 -- The served entities.
 CREATE TABLE final_entities (
