@@ -69,7 +69,7 @@ func (h *catalogHandler) getEntities(w http.ResponseWriter, r *http.Request) err
 // catalog. As Backstage does, only the first order field counts and
 // entities lacking it are left out.
 func (h *catalogHandler) streamEntities(w http.ResponseWriter, r *http.Request, f filter.Expr, order []filter.Order, fields []string) error {
-	query := catalog.Query{Filter: f, Default: catalog.SortByUID, Limit: h.pageSize}
+	query := catalog.Query{Filter: f, Default: catalog.SortByID, Limit: h.pageSize}
 	if len(order) > 0 {
 		query.Order = order[:1]
 		query.DropMissing = true

@@ -226,7 +226,7 @@ func (h *catalogHandler) runByQuery(w http.ResponseWriter, r *http.Request, req 
 		cur, req.filter = c, f
 	}
 
-	q := catalog.Query{Filter: req.filter, Default: catalog.SortByUID, Limit: req.limit}
+	q := catalog.Query{Filter: req.filter, Default: catalog.SortByID, Limit: req.limit}
 	for _, o := range cur.Order {
 		q.Order = append(q.Order, filter.Order{Field: o.Field, Desc: o.Desc})
 	}
@@ -334,7 +334,7 @@ func decodeCursor(encoded string) (queryCursor, filter.Expr, error) {
 	switch {
 	case c.Version != cursorVersion:
 		return c, nil, invalid("Malformed cursor: unknown version")
-	case c.Position.UID == "":
+	case c.Position.ID <= 0:
 		return c, nil, invalid("Malformed cursor: no position")
 	case len(c.Order) > 1:
 		return c, nil, invalid("Malformed cursor: more than one order field")

@@ -14,14 +14,15 @@ import (
 	"github.com/atrium-dev/atrium/internal/derrors"
 )
 
-// fakeCatalog implements Catalog over a fixed list of entities kept in uid
-// order. It records every call's arguments so tests can assert what the
-// handlers asked for. QueryEntities ignores filters and order (the store's
-// business) but honours limit, offset and keyset positions by uid.
+// fakeCatalog implements Catalog over a fixed list of entities kept in id
+// (creation) order: the entity at index i has id i+1. It records every
+// call's arguments so tests can assert what the handlers asked for.
+// QueryEntities ignores filters and order (the store's business) but
+// honours limit, offset and keyset positions by id.
 type fakeCatalog struct {
 	mu       sync.Mutex
-	entities []json.RawMessage // sorted by uid
-	uids     []string
+	entities []json.RawMessage // in id order; entities[i] has id i+1
+	uids     []string          // uids[i] is the uid of entities[i]
 
 	queries []catalog.Query
 	calls   []string // method and arguments, one line per call
@@ -85,21 +86,17 @@ func (f *fakeCatalog) QueryEntities(ctx context.Context, q catalog.Query) (catal
 		}
 		return catalog.Page{}, err
 	}
-	uids := f.uids
+	// The entity at index i has id i+1, so index i comes after the
+	// position with id n exactly when i >= n.
+	total := len(f.entities)
 	var page catalog.Page
 	if q.CountTotal {
-		page.TotalItems = len(uids)
+		page.TotalItems = total
 	}
 	var lo, hi int
 	switch {
 	case q.Before != nil:
-		hi = len(uids)
-		for i, u := range uids {
-			if u >= q.Before.UID {
-				hi = i
-				break
-			}
-		}
+		hi = int(min(max(q.Before.ID-1, 0), int64(total)))
 		lo = 0
 		if q.Limit >= 0 && hi-q.Limit > 0 {
 			lo = hi - q.Limit
@@ -108,25 +105,19 @@ func (f *fakeCatalog) QueryEntities(ctx context.Context, q catalog.Query) (catal
 	default:
 		lo = q.Offset
 		if q.After != nil {
-			lo = len(uids)
-			for i, u := range uids {
-				if u > q.After.UID {
-					lo = i
-					break
-				}
-			}
+			lo = int(min(max(q.After.ID, 0), int64(total)))
 		}
-		lo = min(lo, len(uids))
-		hi = len(uids)
+		lo = min(lo, total)
+		hi = total
 		if q.Limit >= 0 && lo+q.Limit < hi {
 			hi = lo + q.Limit
 		}
-		page.HasMore = hi < len(uids)
+		page.HasMore = hi < total
 	}
 	page.Items = slices.Clone(f.entities[lo:hi])
 	if lo < hi {
-		page.First = &catalog.Position{UID: uids[lo]}
-		page.Last = &catalog.Position{UID: uids[hi-1]}
+		page.First = &catalog.Position{ID: int64(lo + 1)}
+		page.Last = &catalog.Position{ID: int64(hi)}
 	}
 	return page, nil
 }

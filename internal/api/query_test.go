@@ -27,21 +27,21 @@ func TestQueries(t *testing.T) {
 		want []catalog.Query
 	}{
 		{
-			name: "unpaged streams by uid in pages",
+			name: "unpaged streams by id in pages",
 			req:  request{method: "GET", target: "/entities?filter=kind=component"},
 			want: []catalog.Query{
-				{Filter: component, Default: catalog.SortByUID, Limit: 2},
-				{Filter: component, Default: catalog.SortByUID, Limit: 2, After: &catalog.Position{UID: "uid-2"}},
-				{Filter: component, Default: catalog.SortByUID, Limit: 2, After: &catalog.Position{UID: "uid-4"}},
+				{Filter: component, Default: catalog.SortByID, Limit: 2},
+				{Filter: component, Default: catalog.SortByID, Limit: 2, After: &catalog.Position{ID: 2}},
+				{Filter: component, Default: catalog.SortByID, Limit: 2, After: &catalog.Position{ID: 4}},
 			},
 		},
 		{
 			name: "unpaged order keeps the first field and drops missing",
 			req:  request{method: "GET", target: "/entities?order=desc:metadata.name&order=asc:kind&filter=kind=component"},
 			want: []catalog.Query{
-				{Filter: component, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true, Default: catalog.SortByUID, Limit: 2},
-				{Filter: component, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true, Default: catalog.SortByUID, Limit: 2, After: &catalog.Position{UID: "uid-2"}},
-				{Filter: component, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true, Default: catalog.SortByUID, Limit: 2, After: &catalog.Position{UID: "uid-4"}},
+				{Filter: component, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true, Default: catalog.SortByID, Limit: 2},
+				{Filter: component, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true, Default: catalog.SortByID, Limit: 2, After: &catalog.Position{ID: 2}},
+				{Filter: component, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true, Default: catalog.SortByID, Limit: 2, After: &catalog.Position{ID: 4}},
 			},
 		},
 		{
@@ -65,7 +65,7 @@ func TestQueries(t *testing.T) {
 		{
 			name: "by-query defaults",
 			req:  request{method: "GET", target: "/entities/by-query"},
-			want: []catalog.Query{{Default: catalog.SortByUID, Limit: 200, CountTotal: true}},
+			want: []catalog.Query{{Default: catalog.SortByID, Limit: 200, CountTotal: true}},
 		},
 		{
 			name: "by-query initial",
@@ -73,7 +73,7 @@ func TestQueries(t *testing.T) {
 				"&offset=3&limit=5&totalItems=exclude&fullTextFilterTerm=%20PeT%20&fullTextFilterFields=metadata.name,%20Spec.Owner"},
 			want: []catalog.Query{{
 				Filter: component, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true,
-				Default: catalog.SortByUID, Limit: 5, Offset: 3,
+				Default: catalog.SortByID, Limit: 5, Offset: 3,
 				FullText: &catalog.FullText{Term: "pet", Fields: []string{"metadata.name", "spec.owner"}},
 			}},
 		},
@@ -81,7 +81,7 @@ func TestQueries(t *testing.T) {
 			name: "full text defaults to the order field",
 			req:  request{method: "GET", target: "/entities/by-query?orderField=metadata.title&fullTextFilterTerm=x"},
 			want: []catalog.Query{{
-				Order: []filter.Order{{Field: "metadata.title"}}, DropMissing: true, Default: catalog.SortByUID, Limit: 200, CountTotal: true,
+				Order: []filter.Order{{Field: "metadata.title"}}, DropMissing: true, Default: catalog.SortByID, Limit: 200, CountTotal: true,
 				FullText: &catalog.FullText{Term: "x", Fields: []string{"metadata.title"}},
 			}},
 		},
@@ -89,14 +89,14 @@ func TestQueries(t *testing.T) {
 			name: "full text defaults to the uid",
 			req:  request{method: "GET", target: "/entities/by-query?fullTextFilterTerm=x&fullTextFilterFields="},
 			want: []catalog.Query{{
-				Default: catalog.SortByUID, Limit: 200, CountTotal: true,
+				Default: catalog.SortByID, Limit: 200, CountTotal: true,
 				FullText: &catalog.FullText{Term: "x", Fields: []string{"metadata.uid"}},
 			}},
 		},
 		{
 			name: "blank full text term is no filter",
 			req:  request{method: "GET", target: "/entities/by-query?fullTextFilterTerm=%20%20"},
-			want: []catalog.Query{{Default: catalog.SortByUID, Limit: 200, CountTotal: true}},
+			want: []catalog.Query{{Default: catalog.SortByID, Limit: 200, CountTotal: true}},
 		},
 		{
 			name: "by-query post",
@@ -104,7 +104,7 @@ func TestQueries(t *testing.T) {
 				body: `{"query":{"kind":"component"},"offset":1,"limit":0,"orderBy":[{"field":"Metadata.Name"}],"totalItems":false,"fullTextFilter":{"term":"A","fields":["spec.type"]}}`},
 			want: []catalog.Query{{
 				Filter: component, Order: []filter.Order{{Field: "metadata.name"}}, DropMissing: true,
-				Default: catalog.SortByUID, Limit: 0, Offset: 1,
+				Default: catalog.SortByID, Limit: 0, Offset: 1,
 				FullText: &catalog.FullText{Term: "a", Fields: []string{"spec.type"}},
 			}},
 		},
@@ -197,7 +197,7 @@ func TestCursorRoundTrip(t *testing.T) {
 	component := filter.Match{Key: "kind", Values: []string{"component"}}
 	base := catalog.Query{
 		Filter: component, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true,
-		Default: catalog.SortByUID, Limit: 2,
+		Default: catalog.SortByID, Limit: 2,
 		FullText: &catalog.FullText{Term: "e", Fields: []string{"metadata.name"}},
 	}
 	type page struct {
@@ -258,10 +258,10 @@ func TestCursorRoundTrip(t *testing.T) {
 
 	want := []catalog.Query{base, base, base, base, base}
 	want[0].CountTotal = true
-	want[1].After = &catalog.Position{UID: "uid-2"}
-	want[2].After = &catalog.Position{UID: "uid-4"}
-	want[3].Before = &catalog.Position{UID: "uid-5"}
-	want[4].Before = &catalog.Position{UID: "uid-3"}
+	want[1].After = &catalog.Position{ID: 2}
+	want[2].After = &catalog.Position{ID: 4}
+	want[3].Before = &catalog.Position{ID: 5}
+	want[4].Before = &catalog.Position{ID: 3}
 	if diff := cmp.Diff(want, f.queries); diff != "" {
 		t.Errorf("queries mismatch (-want +got):\n%s", diff)
 	}
@@ -286,41 +286,63 @@ func TestCursorCarriesPredicate(t *testing.T) {
 }
 
 // TestCursorTampering checks that cursors that do not decode into a
-// consistent cursor are rejected with 400.
+// consistent cursor are rejected with 400 and the reason, and that a
+// cursor differing from them only in the defect is accepted.
 func TestCursorTampering(t *testing.T) {
 	enc := func(v any) string {
 		b, _ := json.Marshal(v)
 		return base64URL(b)
 	}
-	pos := map[string]any{"uid": "uid-1"}
-	tests := map[string]string{
-		"not base64":     "%%%",
-		"not json":       base64URL([]byte("{")),
-		"not an object":  enc([]int{1}),
-		"unknown field":  enc(map[string]any{"v": 1, "position": pos, "admin": true}),
-		"wrong version":  enc(map[string]any{"v": 2, "position": pos}),
-		"no position":    enc(map[string]any{"v": 1}),
-		"two orders":     enc(map[string]any{"v": 1, "position": pos, "order": []any{map[string]any{"field": "a"}, map[string]any{"field": "b"}}}),
-		"empty order":    enc(map[string]any{"v": 1, "position": pos, "order": []any{map[string]any{"field": ""}}}),
-		"filter & query": enc(map[string]any{"v": 1, "position": pos, "filter": []string{"kind=a"}, "query": map[string]any{"kind": "a"}}),
-		"bad filter":     enc(map[string]any{"v": 1, "position": pos, "filter": []string{"=a"}}),
-		"bad query":      enc(map[string]any{"v": 1, "position": pos, "query": map[string]any{"$all": 1}}),
-		"half full text": enc(map[string]any{"v": 1, "position": pos, "fullText": map[string]any{"term": "a"}}),
-		"negative total": enc(map[string]any{"v": 1, "position": pos, "totalItems": -1}),
-		"total not int":  enc(map[string]any{"v": 1, "position": pos, "totalItems": "x"}),
+	pos := map[string]any{"id": 1}
+	tests := []struct {
+		name, cursor, want string
+	}{
+		{"not base64", "%%%", "Malformed cursor: not base64"},
+		{"not json", base64URL([]byte("{")), "Malformed cursor: not a cursor object"},
+		{"not an object", enc([]int{1}), "Malformed cursor: not a cursor object"},
+		{"unknown field", enc(map[string]any{"v": 1, "position": pos, "admin": true}), "Malformed cursor: not a cursor object"},
+		{"old uid position", enc(map[string]any{"v": 1, "position": map[string]any{"uid": "uid-1"}}), "Malformed cursor: not a cursor object"},
+		{"id not int", enc(map[string]any{"v": 1, "position": map[string]any{"id": "1"}}), "Malformed cursor: not a cursor object"},
+		{"wrong version", enc(map[string]any{"v": 2, "position": pos}), "Malformed cursor: unknown version"},
+		{"no position", enc(map[string]any{"v": 1}), "Malformed cursor: no position"},
+		{"zero id", enc(map[string]any{"v": 1, "position": map[string]any{"id": 0, "value": "a"}}), "Malformed cursor: no position"},
+		{"negative id", enc(map[string]any{"v": 1, "position": map[string]any{"id": -3}}), "Malformed cursor: no position"},
+		{"two orders", enc(map[string]any{"v": 1, "position": pos, "order": []any{map[string]any{"field": "a"}, map[string]any{"field": "b"}}}), "Malformed cursor: more than one order field"},
+		{"empty order", enc(map[string]any{"v": 1, "position": pos, "order": []any{map[string]any{"field": ""}}}), "Malformed cursor: empty order field"},
+		{"filter & query", enc(map[string]any{"v": 1, "position": pos, "filter": []string{"kind=a"}, "query": map[string]any{"kind": "a"}}), "Malformed cursor: both filter and query"},
+		{"bad filter", enc(map[string]any{"v": 1, "position": pos, "filter": []string{"=a"}}), "Malformed cursor: "},
+		{"bad query", enc(map[string]any{"v": 1, "position": pos, "query": map[string]any{"$all": 1}}), "Malformed cursor: "},
+		{"half full text", enc(map[string]any{"v": 1, "position": pos, "fullText": map[string]any{"term": "a"}}), "Malformed cursor: incomplete full text filter"},
+		{"negative total", enc(map[string]any{"v": 1, "position": pos, "totalItems": -1}), "Malformed cursor: negative totalItems"},
+		{"total not int", enc(map[string]any{"v": 1, "position": pos, "totalItems": "x"}), "Malformed cursor: not a cursor object"},
 	}
-	for name, cursor := range tests {
-		t.Run(name, func(t *testing.T) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeCatalog()
-			rec := request{method: "GET", target: "/entities/by-query?cursor=" + url.QueryEscape(cursor)}.do(t, newTestHandler(f, 2))
-			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "cursor") {
-				t.Errorf("got %d %s", rec.Code, rec.Body)
+			rec := request{method: "GET", target: "/entities/by-query?cursor=" + url.QueryEscape(tt.cursor)}.do(t, newTestHandler(f, 2))
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tt.want) {
+				t.Errorf("got %d %s, want 400 with %q", rec.Code, rec.Body, tt.want)
 			}
 			if len(f.queries) != 0 {
 				t.Errorf("catalog was queried with a bad cursor")
 			}
 		})
 	}
+	t.Run("good", func(t *testing.T) {
+		f := newFakeCatalog()
+		good := enc(map[string]any{"v": 1, "position": map[string]any{"id": 2, "value": "b"}, "order": []any{map[string]any{"field": "metadata.name"}}, "filter": []string{"kind=component"}})
+		rec := request{method: "GET", target: "/entities/by-query?cursor=" + url.QueryEscape(good)}.do(t, newTestHandler(f, 2))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("got %d %s", rec.Code, rec.Body)
+		}
+		b := "b"
+		if len(f.queries) != 1 {
+			t.Fatalf("%d queries, want 1", len(f.queries))
+		}
+		if diff := cmp.Diff(&catalog.Position{ID: 2, Value: &b}, f.queries[0].After); diff != "" {
+			t.Errorf("after mismatch (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func base64URL(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

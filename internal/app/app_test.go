@@ -397,14 +397,14 @@ func TestExampleCatalogByQueryPaging(t *testing.T) {
 				"route-planner", "shipment-service", "tracking-notifier"},
 		},
 		{
-			// Many entities share the order value: ties break on uid, and no
+			// Many entities share the order value: ties break on id, and no
 			// page boundary may drop or repeat one of them.
 			name:  "ties on spec.type",
 			query: "filter=kind=component&orderField=spec.type,asc",
 			limit: 2,
 		},
 		{
-			name:  "no order field, sort by uid",
+			name:  "no order field, sort by id",
 			query: "filter=kind=group",
 			limit: 3,
 		},

@@ -24,7 +24,7 @@ type (
 
 // The default sort orders.
 const (
-	SortByUID = store.SortByUID
+	SortByID  = store.SortByID
 	SortByRef = store.SortByRef
 )
 

@@ -83,9 +83,9 @@ func benchCmd() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "query\tp50\tp99\tmax")
+			fmt.Fprintln(tw, "query\tfirst (cold)\tp50\tp99\tmax")
 			for _, r := range res {
-				fmt.Fprintf(tw, "%s\t%.2f ms\t%.2f ms\t%.2f ms\n", r.Name, ms(r.P50), ms(r.P99), ms(r.Max))
+				fmt.Fprintf(tw, "%s\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\n", r.Name, ms(r.First), ms(r.P50), ms(r.P99), ms(r.Max))
 			}
 			return tw.Flush()
 		},

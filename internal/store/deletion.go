@@ -58,6 +58,12 @@ func (w *writer) hasLiveParent(ref string, doomed map[string]bool) (bool, error)
 // them, and queues a stitch for every surviving entity whose relations or
 // orphan state change as a result.
 func (w *writer) deleteEntities(refs []string) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	if err := bumpGeneration(w.ctx, w.tx); err != nil {
+		return err
+	}
 	gone := make(map[string]bool, len(refs))
 	for _, r := range refs {
 		gone[r] = true

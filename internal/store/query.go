@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
@@ -13,6 +14,12 @@ import (
 
 // QueryEntities answers a Query in SQL: filter, full text, order, keyset or
 // offset pagination and, if asked, the total count.
+//
+// Pages are read straight off an index where the query allows it, so a
+// page costs the same at the start of a million-entity catalog as of a
+// small one: an order field drives from the search rows of that field, and
+// the default order with a single-valued match (kind=component) drives
+// from that match's rows, which the search b-tree keeps in entity order.
 func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	if q.After != nil && q.Before != nil {
 		return Page{}, derrors.Invalid("a query cannot resume both after and before a position")
@@ -22,18 +29,20 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	}
 	var b sqlBuilder
 	from := "final_entities fe"
-	sortExpr := "" // SQL of the order value; "" sorts by uid alone
+	tie := "fe.id" // the column that breaks ties, in the sort direction
+	sortExpr := "" // SQL of the order value; "" sorts by tie alone
 	desc := false
+	rest := q.Filter
+	driven := false // the page is read off the rows of a single-valued match
 	var extraSort []string
 	switch {
 	case len(q.Order) > 0 && q.DropMissing:
-		// Drive from the (key, value) index so a page of a sorted listing
-		// reads only that page; first = 1 picks one row per entity (an
-		// array field sorts by its least item).
+		// first = 1 picks one row per entity (an array field sorts by its
+		// least item).
 		o := q.Order[0]
 		from = "search o0 JOIN final_entities fe ON fe.id = o0.entity_id"
 		b.where("o0.key = "+b.arg(o.Field), "o0.first = 1")
-		sortExpr, desc = "o0.value", o.Desc
+		sortExpr, desc, tie = "o0.value", o.Desc, "o0.entity_id"
 	case len(q.Order) > 0:
 		// Entities lacking a field sort last: outer joins, one per field.
 		var joins []string
@@ -54,38 +63,36 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 		from += strings.Join(joins, "")
 	case q.Default == SortByRef:
 		sortExpr = "fe.entity_ref"
-	}
-	if q.Filter != nil {
-		b.where(b.compile(q.Filter, "fe.id"))
-	}
-	if ft := q.FullText; ft != nil && ft.Term != "" {
-		keys := make([]string, len(ft.Fields))
-		for i, f := range ft.Fields {
-			keys[i] = b.arg(strings.ToLower(f))
+	default:
+		if m, others, ok := drivingMatch(q.Filter); ok {
+			driven = true
+			from = "search d JOIN final_entities fe ON fe.id = d.entity_id"
+			b.where("d.key = "+b.arg(m.Key), "d.value = "+b.arg(m.Values[0]))
+			tie, rest = "d.entity_id", others
 		}
-		b.where(fmt.Sprintf(`fe.id IN (SELECT entity_id FROM search WHERE key IN (%s) AND value LIKE %s ESCAPE '\')`,
-			strings.Join(keys, ", "), b.arg("%"+escapeLike(strings.ToLower(strings.TrimSpace(ft.Term)))+"%")))
 	}
 	var page Page
 	if q.CountTotal {
-		countSQL := "SELECT count(*) FROM " + from + b.whereSQL()
-		if err := s.r.QueryRowContext(ctx, countSQL, b.args...).Scan(&page.TotalItems); err != nil {
+		n, err := s.count(ctx, q, driven)
+		if err != nil {
 			return Page{}, fmt.Errorf("count entities: %w", err)
 		}
+		page.TotalItems = n
 	}
+	b.matching(rest, q.FullText, "fe.id")
 	if q.Limit == 0 {
 		return page, nil
 	}
 	// Keyset position and direction of travel. The logical order is: the
-	// sort value (NULLs last) in its direction, then uid in the same
-	// direction; travelling backward reverses all of it.
+	// sort value (NULLs last) in its direction, then the tie column in the
+	// same direction; travelling backward reverses all of it.
 	backward := q.Before != nil
 	pos := q.After
 	if backward {
 		pos = q.Before
 	}
 	if pos != nil {
-		b.where(keyset(&b, sortExpr, pos, desc, backward))
+		b.where(keyset(&b, sortExpr, tie, pos, desc, backward))
 	}
 	dir, nulls := "ASC", "ASC"
 	if desc != backward {
@@ -99,8 +106,8 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 		order = append(order, sortExpr+" IS NULL "+nulls, sortExpr+" "+dir)
 	}
 	order = append(order, extraSort...)
-	order = append(order, "fe.uid "+dir)
-	sel := "fe.final_entity, fe.uid, "
+	order = append(order, tie+" "+dir)
+	sel := "fe.final_entity, fe.id, "
 	if sortExpr != "" {
 		sel += sortExpr
 	} else {
@@ -125,7 +132,7 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 		var body string
 		var p Position
 		var v sql.NullString
-		if err := rows.Scan(&body, &p.UID, &v); err != nil {
+		if err := rows.Scan(&body, &p.ID, &v); err != nil {
 			return Page{}, err
 		}
 		if v.Valid {
@@ -153,27 +160,86 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	return page, nil
 }
 
+// count counts the entities a query matches. It reads search rows only,
+// never the wide final_entities rows: the same driving rows as the page
+// query where there are some, else each entity's single "kind" row.
+func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
+	var b sqlBuilder
+	rest := q.Filter
+	switch {
+	case len(q.Order) > 0 && q.DropMissing:
+		b.where("c.key = "+b.arg(q.Order[0].Field), "c.first = 1")
+	case driven:
+		var m filter.Match
+		m, rest, _ = drivingMatch(q.Filter)
+		b.where("c.key = "+b.arg(m.Key), "c.value = "+b.arg(m.Values[0]))
+	default:
+		b.where("c.key = 'kind'")
+	}
+	b.matching(rest, q.FullText, "c.entity_id")
+	return s.cachedCount(ctx, "SELECT count(*) FROM search c"+b.whereSQL(), b.args)
+}
+
+// matching adds the conditions of a filter and a full-text search on the
+// entity id column idCol.
+func (b *sqlBuilder) matching(f filter.Expr, ft *FullText, idCol string) {
+	if f != nil {
+		b.where(b.compile(f, idCol))
+	}
+	if ft != nil && ft.Term != "" {
+		keys := make([]string, len(ft.Fields))
+		for i, f := range ft.Fields {
+			keys[i] = b.arg(strings.ToLower(f))
+		}
+		b.where(fmt.Sprintf(`%s IN (SELECT entity_id FROM search WHERE key IN (%s) AND value LIKE %s ESCAPE '\')`,
+			idCol, strings.Join(keys, ", "), b.arg("%"+escapeLike(strings.ToLower(strings.TrimSpace(ft.Term)))+"%")))
+	}
+}
+
+// drivingMatch finds a single-valued match that every result must satisfy
+// (the filter itself, or a direct child of a top-level All), and returns it
+// with the rest of the filter.
+func drivingMatch(f filter.Expr) (filter.Match, filter.Expr, bool) {
+	switch t := f.(type) {
+	case filter.Match:
+		if len(t.Values) == 1 {
+			return t, nil, true
+		}
+	case filter.All:
+		for i, c := range t.Exprs {
+			if m, ok := c.(filter.Match); ok && len(m.Values) == 1 {
+				others := append(append([]filter.Expr{}, t.Exprs[:i]...), t.Exprs[i+1:]...)
+				if len(others) == 0 {
+					return m, nil, true
+				}
+				return m, filter.All{Exprs: others}, true
+			}
+		}
+	}
+	return filter.Match{}, nil, false
+}
+
 // keyset returns the condition for rows strictly after pos in the logical
-// order (sort value in its direction with NULLs last, then uid), or
-// strictly before it when backward.
-func keyset(b *sqlBuilder, sortExpr string, pos *Position, desc, backward bool) string {
+// order (sort value in its direction with NULLs last, then the tie column),
+// or strictly before it when backward.
+func keyset(b *sqlBuilder, sortExpr, tie string, pos *Position, desc, backward bool) string {
 	// beyond is the comparison that moves in the direction of travel.
 	beyond := ">"
 	if desc != backward {
 		beyond = "<"
 	}
 	if sortExpr == "" {
-		return "fe.uid " + beyond + " " + b.arg(pos.UID)
+		return tie + " " + beyond + " " + b.arg(pos.ID)
 	}
 	if pos.Value == nil {
 		if backward { // every non-NULL, and the NULLs before pos
-			return fmt.Sprintf("(%s IS NOT NULL OR fe.uid %s %s)", sortExpr, beyond, b.arg(pos.UID))
+			return fmt.Sprintf("(%s IS NOT NULL OR %s %s %s)", sortExpr, tie, beyond, b.arg(pos.ID))
 		}
-		return fmt.Sprintf("(%s IS NULL AND fe.uid %s %s)", sortExpr, beyond, b.arg(pos.UID))
+		return fmt.Sprintf("(%s IS NULL AND %s %s %s)", sortExpr, tie, beyond, b.arg(pos.ID))
 	}
-	// Placeholders are numbered by position, so each gets its own argument.
-	cond := fmt.Sprintf("(%[1]s %[2]s %[3]s OR (%[1]s = %[4]s AND fe.uid %[2]s %[5]s))",
-		sortExpr, beyond, b.arg(*pos.Value), b.arg(*pos.Value), b.arg(pos.UID))
+	// Placeholders are positional, so each gets its own argument.
+	cond := fmt.Sprintf("(%[1]s %[2]s %[3]s OR (%[1]s = %[4]s AND %[6]s %[2]s %[5]s))",
+		sortExpr, beyond, b.arg(*pos.Value), b.arg(*pos.Value), b.arg(pos.ID), tie)
 	if backward {
 		return "(" + sortExpr + " IS NOT NULL AND " + cond + ")"
 	}
@@ -181,7 +247,12 @@ func keyset(b *sqlBuilder, sortExpr string, pos *Position, desc, backward bool) 
 }
 
 // Facets counts, for each facet key, the entities matching f per value.
+// Results are cached per catalog generation.
 func (s *Store) Facets(ctx context.Context, facets []string, f filter.Expr) (map[string][]FacetCount, error) {
+	gen, err := s.generation(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("facets: %w", err)
+	}
 	out := make(map[string][]FacetCount, len(facets))
 	for _, facet := range facets {
 		var b sqlBuilder
@@ -189,27 +260,37 @@ func (s *Store) Facets(ctx context.Context, facets []string, f filter.Expr) (map
 		if f != nil {
 			b.where(b.compile(f, "s.entity_id"))
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT coalesce(s.original_value, s.value) AS v, count(*)
-			FROM search s`+b.whereSQL()+` GROUP BY v ORDER BY v`, b.args...)
+		query := `SELECT coalesce(s.original_value, s.value) AS v, count(*) FROM search s` + b.whereSQL() + ` GROUP BY v ORDER BY v`
+		key := cacheKey(query, b.args)
+		if counts, ok := s.facets.get(key, gen); ok {
+			out[facet] = slices.Clone(counts) // the cached slice stays ours
+			continue
+		}
+		counts, err := s.facetCounts(ctx, query, b.args)
 		if err != nil {
 			return nil, fmt.Errorf("facet %s: %w", facet, err)
 		}
-		counts := []FacetCount{}
-		for rows.Next() {
-			var c FacetCount
-			if err := rows.Scan(&c.Value, &c.Count); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			counts = append(counts, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		s.facets.put(key, gen, slices.Clone(counts))
 		out[facet] = counts
 	}
 	return out, nil
+}
+
+func (s *Store) facetCounts(ctx context.Context, query string, args []any) ([]FacetCount, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := []FacetCount{}
+	for rows.Next() {
+		var c FacetCount
+		if err := rows.Scan(&c.Value, &c.Count); err != nil {
+			return nil, err
+		}
+		counts = append(counts, c)
+	}
+	return counts, rows.Err()
 }
 
 // EntityByRef returns the final entity with the lowercased ref key.

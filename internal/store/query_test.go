@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/sha1"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -49,7 +51,11 @@ func (e testEntity) ref() entity.Ref {
 // store's own processing and stitching.
 type catalogFixture struct {
 	st   *Store
+	iv   Interval
 	uids map[string]string // name -> uid
+	// created lists entity names in the order they were first inserted,
+	// which is the order of their internal ids.
+	created []string
 }
 
 var fixtureEntities = []testEntity{
@@ -72,42 +78,8 @@ func newFixture(t *testing.T) *catalogFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	var roots []Child
-	edges := map[string][]entity.Edge{}
-	for _, e := range fixtureEntities {
-		roots = append(roots, Child{Ref: e.ref().Key(), Entity: json.RawMessage(e.json()), LocationKey: "test"})
-		if e.owner != "" {
-			group := entity.Ref{Kind: "Group", Namespace: "default", Name: e.owner}
-			edges[e.ref().Key()] = append(edges[e.ref().Key()],
-				entity.Edge{Source: e.ref(), Type: entity.RelationOwnedBy, Target: group},
-				entity.Edge{Source: group, Type: entity.RelationOwnerOf, Target: e.ref()})
-		}
-	}
-	if _, err := st.ReplaceRoots(ctx, "test", roots); err != nil {
-		t.Fatal(err)
-	}
-	iv := Interval{Min: time.Hour, Max: 2 * time.Hour}
-	work, err := st.ClaimDue(ctx, 100, iv)
-	if err != nil || len(work) != len(fixtureEntities) {
-		t.Fatalf("claimed %d entities (err %v), want %d", len(work), err, len(fixtureEntities))
-	}
-	var results []Result
-	for _, w := range work {
-		results = append(results, Result{Work: w, OK: true, Processed: w.Unprocessed, ResultHash: "h-" + w.Ref, Relations: edges[w.Ref]})
-	}
-	if _, err := st.WriteResults(ctx, results, iv); err != nil {
-		t.Fatal(err)
-	}
-	for range 10 {
-		n, err := st.Stitch(ctx, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-	}
-	f := &catalogFixture{st: st, uids: map[string]string{}}
+	f := &catalogFixture{st: st, iv: Interval{Min: time.Hour, Max: 2 * time.Hour}, uids: map[string]string{}}
+	f.ingest(t, fixtureEntities)
 	page, err := st.QueryEntities(ctx, Query{Limit: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -125,11 +97,66 @@ func newFixture(t *testing.T) *catalogFixture {
 	return f
 }
 
-// byUID sorts names by their uid: the order of ties and of entities
+// ingest makes entities the complete set the fixture's provider supplies,
+// processes the due ones and stitches until the queue is empty, as the
+// ingestion loop does. New entities are created in the order given.
+func (f *catalogFixture) ingest(t *testing.T, entities []testEntity) {
+	t.Helper()
+	ctx := context.Background()
+	var roots []Child
+	edges := map[string][]entity.Edge{}
+	// Entities no longer supplied are deleted; supplied again, they are new.
+	f.created = slices.DeleteFunc(f.created, func(name string) bool {
+		return !slices.ContainsFunc(entities, func(e testEntity) bool { return e.name == name })
+	})
+	for _, e := range entities {
+		roots = append(roots, Child{Ref: e.ref().Key(), Entity: json.RawMessage(e.json()), LocationKey: "test"})
+		if e.owner != "" {
+			group := entity.Ref{Kind: "Group", Namespace: "default", Name: e.owner}
+			edges[e.ref().Key()] = append(edges[e.ref().Key()],
+				entity.Edge{Source: e.ref(), Type: entity.RelationOwnedBy, Target: group},
+				entity.Edge{Source: group, Type: entity.RelationOwnerOf, Target: e.ref()})
+		}
+		if !slices.Contains(f.created, e.name) {
+			f.created = append(f.created, e.name)
+		}
+	}
+	if _, err := f.st.ReplaceRoots(ctx, "test", roots); err != nil {
+		t.Fatal(err)
+	}
+	work, err := f.st.ClaimDue(ctx, 100, f.iv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []Result
+	for _, w := range work {
+		results = append(results, Result{Work: w, OK: true, Processed: w.Unprocessed, ResultHash: fmt.Sprintf("h-%x", sha1.Sum(w.Unprocessed)), Relations: edges[w.Ref]})
+	}
+	if _, err := f.st.WriteResults(ctx, results, f.iv); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		n, err := f.st.Stitch(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if i == 10 {
+			t.Fatal("stitch queue does not drain")
+		}
+	}
+}
+
+// byID sorts names by their internal id, the order they were first
+// inserted in: the default order, and the order of ties and of entities
 // lacking the order field.
-func (f *catalogFixture) byUID(names ...string) []string {
+func (f *catalogFixture) byID(names ...string) []string {
 	out := append([]string(nil), names...)
-	sort.Slice(out, func(i, j int) bool { return f.uids[out[i]] < f.uids[out[j]] })
+	sort.SliceStable(out, func(i, j int) bool {
+		return slices.Index(f.created, out[i]) < slices.Index(f.created, out[j])
+	})
 	return out
 }
 
@@ -169,8 +196,8 @@ func TestQueryEntitiesOrderAndPaging(t *testing.T) {
 	byName := []filter.Order{{Field: "metadata.name"}}
 	byTitle := []filter.Order{{Field: "metadata.title"}}
 	byTitleDesc := []filter.Order{{Field: "metadata.title", Desc: true}}
-	untitled := f.byUID("bravo", "delta", "fox_trot", "team-a", "team-b")
-	services := f.byUID("alpha", "charlie", "Echo", "fox_trot")
+	untitled := f.byID("bravo", "delta", "fox_trot", "team-a", "team-b")
+	services := f.byID("alpha", "charlie", "Echo", "fox_trot")
 	tests := []struct {
 		name      string
 		q         Query
@@ -178,8 +205,8 @@ func TestQueryEntitiesOrderAndPaging(t *testing.T) {
 		wantTotal int
 		wantMore  bool
 	}{
-		{"all by uid", Query{Limit: -1, CountTotal: true},
-			f.byUID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b"), 8, false},
+		{"all by id", Query{Limit: -1, CountTotal: true},
+			f.byID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b"), 8, false},
 		{"by ref", Query{Limit: -1, Default: SortByRef},
 			[]string{"alpha", "bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b"}, 0, false},
 		{"by name, case-insensitive", Query{Limit: -1, Order: byName, Filter: kindComponent},
@@ -195,8 +222,8 @@ func TestQueryEntitiesOrderAndPaging(t *testing.T) {
 		{"drop missing desc", Query{Limit: -1, Order: byTitleDesc, DropMissing: true, CountTotal: true},
 			[]string{"alpha", "Echo", "charlie"}, 3, false},
 		{"array field sorts by its least item", Query{Limit: -1, Order: []filter.Order{{Field: "metadata.tags"}}, DropMissing: true},
-			concat([]string{"delta"}, f.byUID("alpha", "bravo")), 0, false},
-		{"ties break on uid", Query{Limit: -1, Order: []filter.Order{{Field: "spec.type"}}, Filter: kindComponent},
+			concat([]string{"delta"}, f.byID("alpha", "bravo")), 0, false},
+		{"ties break on id", Query{Limit: -1, Order: []filter.Order{{Field: "spec.type"}}, Filter: kindComponent},
 			concat([]string{"delta"}, services, []string{"bravo"}), 0, false},
 		{"second order field", Query{Limit: -1, Order: []filter.Order{{Field: "spec.type"}, {Field: "metadata.name", Desc: true}}, Filter: kindComponent},
 			[]string{"delta", "fox_trot", "Echo", "charlie", "alpha", "bravo"}, 0, false},
@@ -250,28 +277,10 @@ func TestQueryEntitiesOrderAndPaging(t *testing.T) {
 }
 
 // TestQueryEntitiesKeyset pages through orderings with After, then back
-// with Before, and checks the concatenation equals the unpaged answer.
-//
-// KNOWN BUG 1 (every ordered case fails until fixed): any After/Before with
-// an order field fails with "missing argument with index N". keyset
-// (internal/store/query.go) formats the one placeholder b.arg returned for
-// the position's value into the SQL twice ("v < ? OR (v = ? AND uid < ?)")
-// with only one argument appended, and appends the uid argument before the
-// value although the value's placeholders come first in the text. Fix: call
-// b.arg once per occurrence, in textual order (or use numbered ?NNN).
-//
-// KNOWN BUG 2 (the "missing last" cases, i.e. DropMissing false, still
-// fail once bug 1 is fixed; checked on a patched copy): the ORDER BY always
-// puts "value IS NULL" ascending (missing last) but keyset treats a
-// descending direction of travel as "missing first": paging forward on a
-// descending order never reaches the entities lacking the field
-// ("v < ? OR ..." excludes NULLs), and paging backward on an ascending order
-// from the missing region returns the wrong rows. Fix: derive the NULL
-// handling from both the order direction and the direction of travel
-// (forward: after a value, "v IS NULL OR beyond"; after a NULL, "v IS NULL
-// AND uid beyond"; backward: the mirror, with "IS NULL DESC" in the ORDER
-// BY). No API caller combines keyset with DropMissing false today, so this
-// is latent in the store's contract.
+// with Before, and checks the concatenation equals the unpaged answer. The
+// ordered cases cover the position value's placeholders (each needs its
+// own argument) and NULLs sorting last in both directions of travel, with
+// and without DropMissing.
 func TestQueryEntitiesKeyset(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -279,8 +288,8 @@ func TestQueryEntitiesKeyset(t *testing.T) {
 		name string
 		q    Query
 	}{
-		{"by uid", Query{}},
-		{"by uid, filtered", Query{Filter: filter.Match{Key: "kind", Values: []string{"component"}}}},
+		{"by id", Query{}},
+		{"by id, filtered", Query{Filter: filter.Match{Key: "kind", Values: []string{"component"}}}},
 		{"by name", Query{Order: []filter.Order{{Field: "metadata.name"}}, DropMissing: true}},
 		{"by name desc", Query{Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true}},
 		{"ties", Query{Order: []filter.Order{{Field: "spec.type"}}, DropMissing: true}},
@@ -347,7 +356,7 @@ func TestQueryEntitiesKeyset(t *testing.T) {
 func TestQueryEntitiesInvalid(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	pos := &Position{UID: "x"}
+	pos := &Position{ID: 1}
 	for _, q := range []Query{
 		{Limit: 1, After: pos, Before: pos},
 		{Limit: 1, After: pos, Order: []filter.Order{{Field: "a"}, {Field: "b"}}},
@@ -441,4 +450,173 @@ func TestEntitiesByRefs(t *testing.T) {
 	if diff := cmp.Diff([]string{"echo", "null", "null", "echo"}, refs); diff != "" {
 		t.Errorf("EntitiesByRefs (-want +got):\n%s", diff)
 	}
+}
+
+// TestQueryEntitiesDrivingMatch checks that a default-ordered query with a
+// single-valued match, which the store reads off that match's search rows,
+// pages exactly as the same query with a two-valued match (one value
+// matching nothing), which it answers from final_entities: same items,
+// order, HasMore, positions and totals, forward with After and back with
+// Before.
+func TestQueryEntitiesDrivingMatch(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	match := func(key, value string) filter.Match {
+		return filter.Match{Key: key, Values: []string{value}}
+	}
+	// widen adds a value nothing has, which keeps the results but stops the
+	// match from driving the query.
+	widen := func(m filter.Match) filter.Match {
+		return filter.Match{Key: m.Key, Values: append(slices.Clone(m.Values), "no-such-value")}
+	}
+	kind := match("kind", "component")
+	tests := []struct {
+		name           string
+		driven, bypass filter.Expr
+		wantAll        []string
+	}{
+		{"kind", kind, widen(kind),
+			f.byID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot")},
+		{"array field", match("metadata.tags", "go"), widen(match("metadata.tags", "go")),
+			f.byID("alpha", "bravo")},
+		{"relation", match("relations.ownedby", "group:default/team-b"), widen(match("relations.ownedby", "group:default/team-b")),
+			f.byID("bravo", "Echo")},
+		{"under all, with the rest", filter.All{Exprs: []filter.Expr{filter.Exists{Key: "metadata.title"}, kind}},
+			filter.All{Exprs: []filter.Expr{filter.Exists{Key: "metadata.title"}, widen(kind)}},
+			f.byID("alpha", "charlie", "Echo")},
+		{"under all, with a not", filter.All{Exprs: []filter.Expr{kind, filter.Not{Expr: match("spec.type", "service")}}},
+			filter.All{Exprs: []filter.Expr{widen(kind), filter.Not{Expr: match("spec.type", "service")}}},
+			f.byID("bravo", "delta")},
+		{"matches nothing", match("kind", "api"), widen(match("kind", "api")), nil},
+	}
+	for _, tt := range tests {
+		if _, _, ok := drivingMatch(tt.driven); !ok {
+			t.Fatalf("%s: %#v does not drive the query", tt.name, tt.driven)
+		}
+		if _, _, ok := drivingMatch(tt.bypass); ok {
+			t.Fatalf("%s: %#v drives the query", tt.name, tt.bypass)
+		}
+		for _, limit := range []int{1, 2, 3, 10} {
+			t.Run(fmt.Sprintf("%s/limit %d", tt.name, limit), func(t *testing.T) {
+				run := func(q Query) (drivenPage, bypassPage Page) {
+					t.Helper()
+					q.Filter = tt.driven
+					d, err := f.st.QueryEntities(ctx, q)
+					if err != nil {
+						t.Fatalf("driven: %v", err)
+					}
+					q.Filter = tt.bypass
+					b, err := f.st.QueryEntities(ctx, q)
+					if err != nil {
+						t.Fatalf("bypass: %v", err)
+					}
+					if diff := cmp.Diff(names(t, b.Items), names(t, d.Items)); diff != "" {
+						t.Errorf("items (-bypass +driven):\n%s", diff)
+					}
+					if diff := cmp.Diff(b, d, cmp.Comparer(func(x, y json.RawMessage) bool { return string(x) == string(y) })); diff != "" {
+						t.Errorf("page (-bypass +driven):\n%s", diff)
+					}
+					return d, b
+				}
+
+				q := Query{Limit: limit, CountTotal: true}
+				var forward []string
+				var last Page
+				for i := 0; ; i++ {
+					if i == 20 {
+						t.Fatal("paging forward does not end")
+					}
+					d, _ := run(q)
+					if q.CountTotal && d.TotalItems != len(tt.wantAll) {
+						t.Errorf("TotalItems = %d, want %d", d.TotalItems, len(tt.wantAll))
+					}
+					forward = append(forward, names(t, d.Items)...)
+					last = d
+					if !d.HasMore {
+						break
+					}
+					q.After, q.CountTotal = d.Last, false
+				}
+				if diff := cmp.Diff(tt.wantAll, forward); diff != "" {
+					t.Errorf("paging forward (-want +got):\n%s", diff)
+				}
+				if last.First == nil {
+					return
+				}
+				backward := names(t, last.Items)
+				q = Query{Limit: limit, Before: last.First}
+				for i := 0; ; i++ {
+					if i == 20 {
+						t.Fatal("paging backward does not end")
+					}
+					d, _ := run(q)
+					backward = append(names(t, d.Items), backward...)
+					if !d.HasMore {
+						break
+					}
+					q.Before = d.First
+				}
+				if diff := cmp.Diff(tt.wantAll, backward); diff != "" {
+					t.Errorf("paging backward (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestDefaultOrderIsCreationOrder checks that the default order and the
+// positions follow the internal id, the order entities were first seen in,
+// and not the uid: the uids are rewritten in reverse here.
+func TestDefaultOrderIsCreationOrder(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, table := range []string{"refresh_state", "final_entities"} {
+		if _, err := f.st.w.ExecContext(ctx, `UPDATE `+table+` SET uid = printf('u-%03d', 1000 - id)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(t *testing.T, filt filter.Expr, want []string) {
+		t.Helper()
+		var got []string
+		var ids []int64
+		q := Query{Limit: 1, Filter: filt}
+		for range 20 {
+			page, err := f.st.QueryEntities(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, names(t, page.Items)...)
+			if page.First != nil {
+				ids = append(ids, page.First.ID)
+			}
+			if !page.HasMore {
+				break
+			}
+			q.After = page.Last
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("order (-want +got):\n%s", diff)
+		}
+		if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) || (len(ids) > 0 && ids[0] <= 0) {
+			t.Errorf("position ids %v are not positive and strictly increasing", ids)
+		}
+	}
+	check(t, nil, f.created)
+	check(t, filter.Match{Key: "kind", Values: []string{"component"}}, f.created[:6])
+
+	// An entity removed and supplied again is seen anew: it goes last.
+	var without []testEntity
+	for _, e := range fixtureEntities {
+		if e.name != "alpha" {
+			without = append(without, e)
+		}
+	}
+	f.ingest(t, without)
+	f.ingest(t, append(without, fixtureEntities[0]))
+	want := []string{"bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b", "alpha"}
+	if diff := cmp.Diff(want, f.created); diff != "" {
+		t.Fatalf("fixture creation order (-want +got):\n%s", diff)
+	}
+	check(t, nil, want)
+	check(t, filter.Match{Key: "kind", Values: []string{"component"}}, f.byID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot"))
 }

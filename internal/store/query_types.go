@@ -10,8 +10,11 @@ import (
 type SortDefault int
 
 const (
-	// SortByUID sorts by entity uid (Backstage's by-query and unpaged /entities).
-	SortByUID SortDefault = iota
+	// SortByID sorts by the entity's internal id, which is the order
+	// entities were first seen in. Backstage sorts by-query and unpaged
+	// /entities by uid, a random but stable order; creation order is as
+	// stable, and lets a filtered page be read straight off an index.
+	SortByID SortDefault = iota
 	// SortByRef sorts by the lowercased entity ref (Backstage's paged /entities).
 	SortByRef
 )
@@ -20,7 +23,8 @@ const (
 type Query struct {
 	// Filter selects entities; nil selects all.
 	Filter filter.Expr
-	// Order sorts by these fields' lowercased values, then by uid. Entities
+	// Order sorts by these fields' lowercased values, then by internal id
+	// (creation order). Entities
 	// lacking a field sort last, unless DropMissing.
 	Order []filter.Order
 	// DropMissing excludes entities that lack the first Order field (from
@@ -53,10 +57,10 @@ type FullText struct {
 
 // Position is a point in a keyset-paginated ordering: the value of the
 // (single) order field, nil when the query has no order field or the
-// entity lacks it, and the uid that breaks ties.
+// entity lacks it, and the entity's internal id, which breaks ties.
 type Position struct {
 	Value *string `json:"value,omitempty"`
-	UID   string  `json:"uid"`
+	ID    int64   `json:"id"`
 }
 
 // Page is the answer to a Query.

@@ -49,7 +49,13 @@ func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
 				return err
 			}
 		}
-		return st.flushSearch()
+		if err := st.flushSearch(); err != nil {
+			return err
+		}
+		if st.changed {
+			return bumpGeneration(ctx, tx)
+		}
+		return nil
 	})
 	return n, err
 }
@@ -61,6 +67,7 @@ type stitcher struct {
 	upsert, delSearch *sql.Stmt
 	insSearch         *bulk
 	pending           []pendingRow
+	changed           bool // some final entity was written
 }
 
 func newStitcher(ctx context.Context, tx *sql.Tx, now int64) (*stitcher, error) {
@@ -141,6 +148,7 @@ func (st *stitcher) stitchChunk(refs []string) error {
 		if out.skip {
 			continue
 		}
+		st.changed = true
 		if _, err := st.upsert.ExecContext(st.ctx, in.id, in.uid, in.ref, string(out.body), out.hash, st.now); err != nil {
 			return fmt.Errorf("write final entity %s: %w", in.ref, err)
 		}

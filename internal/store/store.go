@@ -32,6 +32,9 @@ type Store struct {
 	w   *sql.DB // the one writer connection
 	r   *sql.DB // readers
 	now func() time.Time
+	// counts and facets cache query results per catalog generation.
+	counts resultCache[int]
+	facets resultCache[[]FacetCount]
 }
 
 // Options tune Open.

@@ -13,7 +13,7 @@ CREATE TABLE locations (
 
 -- One row per entity known to the ingestion loop, processed or not.
 CREATE TABLE refresh_state (
-    id                 INTEGER PRIMARY KEY,
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: cursors carry it
     uid                TEXT NOT NULL UNIQUE,
     entity_ref         TEXT NOT NULL UNIQUE,  -- lowercased kind:namespace/name
     unprocessed_entity TEXT NOT NULL,         -- JSON as emitted by its parent or provider
@@ -83,3 +83,13 @@ CREATE TABLE stitch_queue (
     entity_ref     TEXT PRIMARY KEY,
     next_stitch_at INTEGER NOT NULL
 );
+
+-- A counter bumped by every transaction that changes what queries see
+-- (final entities and their search rows). Counts and facets are cached
+-- per generation: a catalog at rest answers them from memory, and any
+-- change, by any process sharing the database, invalidates them.
+CREATE TABLE catalog_generation (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT INTO catalog_generation (id, value) VALUES (1, 0);

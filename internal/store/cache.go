@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// maxCached bounds each result cache; a full cache is emptied, which is
+// simple and, for the few distinct counts and facets a portal asks for,
+// rare.
+const maxCached = 1024
+
+// resultCache keeps query results computed at a catalog generation.
+type resultCache[T any] struct {
+	mu      sync.Mutex
+	entries map[string]cached[T]
+}
+
+type cached[T any] struct {
+	gen   int64
+	value T
+}
+
+func (c *resultCache[T]) get(key string, gen int64) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || e.gen != gen {
+		var zero T
+		return zero, false
+	}
+	return e.value, true
+}
+
+func (c *resultCache[T]) put(key string, gen int64, v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxCached {
+		c.entries = map[string]cached[T]{}
+	}
+	c.entries[key] = cached[T]{gen: gen, value: v}
+}
+
+// generation reads the catalog generation. It is read before the query it
+// tags, so a cached result is never newer than its tag says: a change
+// committed in between only causes a miss later.
+func (s *Store) generation(ctx context.Context) (int64, error) {
+	var g int64
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM catalog_generation WHERE id = 1`).Scan(&g)
+	return g, err
+}
+
+// bumpGeneration marks the catalog changed, inside the changing transaction.
+func bumpGeneration(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE catalog_generation SET value = value + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("bump catalog generation: %w", err)
+	}
+	return nil
+}
+
+// cacheKey identifies a query by its SQL and arguments.
+func cacheKey(query string, args []any) string {
+	var sb strings.Builder
+	sb.WriteString(query)
+	for _, a := range args {
+		fmt.Fprintf(&sb, "\x00%T:%v", a, a)
+	}
+	return sb.String()
+}
+
+// cachedCount runs a count query, or answers it from the cache when the
+// catalog has not changed since it last ran.
+func (s *Store) cachedCount(ctx context.Context, query string, args []any) (int, error) {
+	gen, err := s.generation(ctx)
+	if err != nil {
+		return 0, err
+	}
+	key := cacheKey(query, args)
+	if n, ok := s.counts.get(key, gen); ok {
+		return n, nil
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, err
+	}
+	s.counts.put(key, gen, n)
+	return n, nil
+}
