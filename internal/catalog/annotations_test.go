@@ -17,3 +17,23 @@ func TestEditURL(t *testing.T) {
 		})
 	}
 }
+
+func TestRuleLocationPattern(t *testing.T) {
+	for _, tc := range []struct {
+		name, pattern, ref string
+		want               bool
+	}{
+		{"star within a segment", "https://github.com/acme/*/catalog-info.yaml", "url:https://github.com/acme/shop/catalog-info.yaml", true},
+		{"star does not cross segments", "https://github.com/acme/*/catalog-info.yaml", "url:https://github.com/acme/shop/sub/catalog-info.yaml", false},
+		{"double star crosses segments", "https://github.com/acme/**/catalog-info.yaml", "url:https://github.com/acme/shop/sub/catalog-info.yaml", true},
+		{"case-insensitive", "https://GitHub.com/Acme/**", "url:https://github.com/acme/x.yaml", true},
+		{"other type", "https://github.com/acme/**", "file:https://github.com/acme/x.yaml", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := RuleLocation{Type: "url", Pattern: tc.pattern}
+			if got := l.matches(tc.ref); got != tc.want {
+				t.Errorf("matches(%q) with pattern %q = %v, want %v", tc.ref, tc.pattern, got, tc.want)
+			}
+		})
+	}
+}

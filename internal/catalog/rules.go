@@ -1,9 +1,11 @@
 package catalog
 
 import (
-	"github.com/atrium-dev/atrium/internal/catalog/entity"
-	"path"
 	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/atrium-dev/atrium/internal/catalog/entity"
 )
 
 // Rule allows entities of some kinds, optionally only from some locations
@@ -79,7 +81,9 @@ func (l RuleLocation) matches(ref string) bool {
 		return false
 	}
 	if l.Pattern != "" {
-		ok, _ := path.Match(strings.ToLower(l.Pattern), strings.ToLower(target))
+		// Glob semantics as Backstage's minimatch: "*" within a path
+		// segment, "**" across segments.
+		ok, _ := doublestar.Match(strings.ToLower(l.Pattern), strings.ToLower(target))
 		return ok
 	}
 	return l.Target == target
