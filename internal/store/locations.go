@@ -102,7 +102,7 @@ func (s *Store) locations(ctx context.Context, rest string, args ...any) ([]Loca
 // RefreshNow makes the entity with the ref key and every entity above it
 // in the ingestion tree due for processing now (POST /refresh).
 func (s *Store) RefreshNow(ctx context.Context, key string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM refresh_state WHERE entity_ref = ?`, key).Scan(&n); err != nil {
 			return err

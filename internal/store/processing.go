@@ -79,6 +79,7 @@ type Interval struct {
 // ClaimDue claims up to limit entities whose refresh is due, moving their
 // next refresh to a random point in the interval so that refreshes spread out.
 func (s *Store) ClaimDue(ctx context.Context, limit int, iv Interval) ([]Work, error) {
+	ctx = context.WithoutCancel(ctx) // see tx
 	now := s.now().UnixMilli()
 	span := (iv.Max - iv.Min).Milliseconds()
 	if span < 1 {
@@ -125,7 +126,7 @@ func (s *Store) Pending(ctx context.Context) (due, stitch int, err error) {
 // stitching they make necessary. Unchanged results write nothing.
 func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval) ([]Conflict, error) {
 	var conflicts []Conflict
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		w := newWriter(ctx, tx, s.now())
 		w.interval = iv
 		defer w.close()
@@ -146,7 +147,7 @@ func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval)
 // longer supplied are removed along with descendants nothing else keeps.
 func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Child) ([]Conflict, error) {
 	var conflicts []Conflict
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		w := newWriter(ctx, tx, s.now())
 		defer w.close()
 		source := providerSource(sourceKey)

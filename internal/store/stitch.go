@@ -32,7 +32,7 @@ const stitchChunk = 500
 // and flattening are CPU work), and written by the one writer connection.
 func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
 	var n int
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		refs, err := queryStrings(ctx, tx, `SELECT entity_ref FROM stitch_queue WHERE next_stitch_at <= ? ORDER BY next_stitch_at LIMIT ?`,
 			s.now().UnixMilli(), limit)
 		if err != nil {

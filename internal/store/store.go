@@ -139,7 +139,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
@@ -155,12 +155,18 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // tx runs fn in a write transaction, committing if it returns nil.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+//
+// fn gets a context that is never cancelled: a write transaction is short
+// and is better finished than interrupted, and the SQLite driver watches a
+// cancellable context with a goroutine and a progress callback on every
+// statement, which costs more than many of the statements themselves.
+func (s *Store) tx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	ctx = context.WithoutCancel(ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
