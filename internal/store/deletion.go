@@ -118,21 +118,9 @@ func (w *writer) deleteEntities(refs []string) error {
 	return nil
 }
 
+// strings runs a query of one text column in the writer's transaction.
 func (w *writer) strings(q string, args ...any) ([]string, error) {
-	rows, err := w.tx.QueryContext(w.ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryStrings(w.ctx, w.tx, q, args...)
 }
 
 // DeleteOrphans deletes entities that no provider or parent emits any more

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"database/sql"
@@ -8,7 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -257,18 +258,9 @@ func (w *writer) queueStitch(refs ...string) {
 // flushRelations writes the queued relation rows in primary-key order, so
 // the b-tree is filled page by page instead of at random.
 func (w *writer) flushRelations() error {
-	sort.Slice(w.pendingRels, func(i, j int) bool {
-		a, b := w.pendingRels[i], w.pendingRels[j]
-		if a.source != b.source {
-			return a.source < b.source
-		}
-		if a.typ != b.typ {
-			return a.typ < b.typ
-		}
-		if a.target != b.target {
-			return a.target < b.target
-		}
-		return a.id < b.id
+	slices.SortFunc(w.pendingRels, func(a, b relRow) int {
+		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.typ, b.typ),
+			cmp.Compare(a.target, b.target), cmp.Compare(a.id, b.id))
 	})
 	for _, r := range w.pendingRels {
 		if err := w.insRel.add(r.source, r.typ, r.target, r.id); err != nil {

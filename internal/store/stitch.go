@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"database/sql"
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -309,15 +309,8 @@ type pendingRow struct {
 // flushSearch writes the pending search rows in index order: inserting
 // into the b-tree in key order touches each page once instead of at random.
 func (st *stitcher) flushSearch() error {
-	sort.Slice(st.pending, func(i, j int) bool {
-		a, b := st.pending[i], st.pending[j]
-		if a.Key != b.Key {
-			return a.Key < b.Key
-		}
-		if a.Value != b.Value {
-			return a.Value < b.Value
-		}
-		return a.id < b.id
+	slices.SortFunc(st.pending, func(a, b pendingRow) int {
+		return cmp.Or(cmp.Compare(a.Key, b.Key), cmp.Compare(a.Value, b.Value), cmp.Compare(a.id, b.id))
 	})
 	for _, r := range st.pending {
 		if err := st.insSearch.add(r.Key, r.Value, r.id, nullIfEmpty(r.Original), r.First); err != nil {
