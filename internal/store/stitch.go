@@ -44,8 +44,25 @@ func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		defer st.close()
+		// A pipeline: while the workers build one chunk, this goroutine
+		// (the only one that may use the transaction) reads the next chunk
+		// and writes the previous one.
+		var prev *build
 		for chunk := range slices.Chunk(refs, stitchChunk) {
-			if err := st.stitchChunk(chunk); err != nil {
+			inputs, err := st.read(chunk)
+			if err != nil {
+				return err
+			}
+			next := startBuild(inputs)
+			if prev != nil {
+				if err := st.write(prev); err != nil {
+					return err
+				}
+			}
+			prev = next
+		}
+		if prev != nil {
+			if err := st.write(prev); err != nil {
 				return err
 			}
 		}
@@ -115,36 +132,45 @@ type stitchOutput struct {
 	add, drop []SearchRow
 }
 
-func (st *stitcher) stitchChunk(refs []string) error {
+// read dequeues a chunk of refs and reads their stitching inputs.
+func (st *stitcher) read(refs []string) ([]stitchInput, error) {
 	ph, args := inList(refs)
 	if _, err := st.tx.ExecContext(st.ctx, `DELETE FROM stitch_queue WHERE entity_ref IN (`+ph+`)`, args...); err != nil {
-		return fmt.Errorf("dequeue stitches: %w", err)
+		return nil, fmt.Errorf("dequeue stitches: %w", err)
 	}
-	inputs, err := st.load(ph, args)
-	if err != nil {
-		return err
-	}
-	outputs := make([]stitchOutput, len(inputs))
-	errs := make([]error, len(inputs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
-		wg.Go(func() {
-			for i := range next {
-				outputs[i], errs[i] = buildFinal(inputs[i])
+	return st.load(ph, args)
+}
+
+// build is a chunk of final entities being built in parallel.
+type build struct {
+	inputs  []stitchInput
+	outputs []stitchOutput
+	errs    []error
+	wg      sync.WaitGroup
+}
+
+// startBuild builds the final entities of inputs on worker goroutines.
+func startBuild(inputs []stitchInput) *build {
+	b := &build{inputs: inputs, outputs: make([]stitchOutput, len(inputs)), errs: make([]error, len(inputs))}
+	workers := min(runtime.GOMAXPROCS(0), len(inputs))
+	for w := range workers {
+		b.wg.Go(func() {
+			for i := w; i < len(inputs); i += workers {
+				b.outputs[i], b.errs[i] = buildFinal(inputs[i])
 			}
 		})
 	}
-	for i := range inputs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, in := range inputs {
-		if errs[i] != nil {
-			return fmt.Errorf("stitch %s: %w", in.ref, errs[i])
+	return b
+}
+
+// write waits for a built chunk and writes what changed.
+func (st *stitcher) write(b *build) error {
+	b.wg.Wait()
+	for i, in := range b.inputs {
+		if b.errs[i] != nil {
+			return fmt.Errorf("stitch %s: %w", in.ref, b.errs[i])
 		}
-		out := outputs[i]
+		out := b.outputs[i]
 		if out.skip {
 			continue
 		}
