@@ -114,7 +114,9 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	next := make(chan store.Work)
-	done := make(chan store.Result)
+	// Buffered so workers keep processing while results are written; one
+	// result per worker bounds what waits in memory.
+	done := make(chan store.Result, s.opts.Workers)
 	var wg sync.WaitGroup
 	for range min(s.opts.Workers, len(work)) {
 		wg.Go(func() {
