@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -173,10 +174,8 @@ func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Chil
 		if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_state_references WHERE source = ?`, source); err != nil {
 			return err
 		}
-		for ref := range keep {
-			if _, err := w.insRef.ExecContext(ctx, source, ref); err != nil {
-				return err
-			}
+		if err := w.insertRefs(source, keep); err != nil {
+			return err
 		}
 		w.stitchChangedParents(old, keep)
 		var removed []string
@@ -203,7 +202,6 @@ type writer struct {
 	upsert      *sql.Stmt
 	insRel      *bulk
 	pendingRels []relRow
-	insRef      *sql.Stmt
 	stmts       []*sql.Stmt
 	prepErr     error
 }
@@ -225,7 +223,6 @@ func newWriter(ctx context.Context, tx *sql.Tx, now time.Time) *writer {
 		WHERE refresh_state.location_key IS NULL OR refresh_state.location_key = excluded.location_key
 		RETURNING id, result_hash`)
 	w.insRel = newBulk(ctx, tx, `INSERT OR IGNORE INTO relations (source_ref, type, target_ref, originating_id) VALUES `, "", 4)
-	w.insRef = w.prepare(`INSERT OR IGNORE INTO refresh_state_references (source, target) VALUES (?, ?)`)
 	return w
 }
 
@@ -280,19 +277,28 @@ func (w *writer) flushStitches() error {
 	if len(w.stitch) == 0 {
 		return nil
 	}
-	st, err := w.tx.PrepareContext(w.ctx, `INSERT INTO stitch_queue (entity_ref, next_stitch_at) VALUES (?, ?)
-		ON CONFLICT (entity_ref) DO NOTHING`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for ref := range w.stitch {
-		if _, err := st.ExecContext(w.ctx, ref, w.now); err != nil {
+	refs := slices.Sorted(maps.Keys(w.stitch))
+	q := newBulk(w.ctx, w.tx, `INSERT INTO stitch_queue (entity_ref, next_stitch_at) VALUES `, ` ON CONFLICT (entity_ref) DO NOTHING`, 2)
+	defer q.close()
+	for _, ref := range refs {
+		if err := q.add(ref, w.now); err != nil {
 			return fmt.Errorf("queue stitch: %w", err)
 		}
 	}
 	w.stitch = map[string]bool{}
-	return nil
+	return q.flush()
+}
+
+// insertRefs records that source emits each of targets, in key order.
+func (w *writer) insertRefs(source string, targets map[string]bool) error {
+	b := newBulk(w.ctx, w.tx, `INSERT OR IGNORE INTO refresh_state_references (source, target) VALUES `, "", 2)
+	defer b.close()
+	for _, t := range slices.Sorted(maps.Keys(targets)) {
+		if err := b.add(source, t); err != nil {
+			return fmt.Errorf("insert reference: %w", err)
+		}
+	}
+	return b.flush()
 }
 
 // stitchChangedParents queues a stitch for every entity that gained or lost
@@ -536,10 +542,8 @@ func (w *writer) replaceChildren(parent string, children []Child) ([]Conflict, e
 	if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM refresh_state_references WHERE source = ?`, parent); err != nil {
 		return nil, err
 	}
-	for ref := range keep {
-		if _, err := w.insRef.ExecContext(w.ctx, parent, ref); err != nil {
-			return nil, err
-		}
+	if err := w.insertRefs(parent, keep); err != nil {
+		return nil, err
 	}
 	w.stitchChangedParents(old, keep)
 	return conflicts, nil
