@@ -183,6 +183,9 @@ func Query(ctx context.Context, opts QueryOptions) ([]QueryResult, error) {
 		{"by-query kind=component limit=100", func() string {
 			return "/api/catalog/entities/by-query?filter=kind=component&limit=100"
 		}},
+		{"by-query kind=component orderField=metadata.name limit=100", func() string {
+			return "/api/catalog/entities/by-query?filter=kind=component&orderField=metadata.name,asc&limit=100"
+		}},
 		{"by-query relations.ownedby=<group> limit=100", func() string {
 			g := groups[rnd.IntN(len(groups))]
 			return "/api/catalog/entities/by-query?limit=100&filter=" + url.QueryEscape("relations.ownedby="+g.String())

@@ -34,8 +34,8 @@ func TestIngestAndQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 4 {
-		t.Fatalf("got %d query results, want 4", len(res))
+	if len(res) != 5 {
+		t.Fatalf("got %d query results, want 5", len(res))
 	}
 	for _, r := range res {
 		if r.P50 <= 0 || r.P99 < r.P50 {

@@ -31,6 +31,10 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	from := "final_entities fe"
 	tie := "fe.id" // the column that breaks ties, in the sort direction
 	sortExpr := "" // SQL of the order value; "" sorts by tie alone
+	// nullable says whether sortExpr can be NULL. When it cannot, the
+	// ORDER BY is exactly the driving index's order and a page is read
+	// off the index with no sort.
+	nullable := false
 	desc := false
 	rest := q.Filter
 	driven := false // the page is read off the rows of a single-valued match
@@ -51,7 +55,7 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 			joins = append(joins, fmt.Sprintf(" LEFT JOIN search %[1]s ON %[1]s.key = %[2]s AND %[1]s.first = 1 AND %[1]s.entity_id = fe.id",
 				alias, b.arg(o.Field)))
 			if i == 0 {
-				sortExpr, desc = alias+".value", o.Desc
+				sortExpr, desc, nullable = alias+".value", o.Desc, true
 				continue
 			}
 			dir := "ASC"
@@ -79,6 +83,8 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 		}
 		page.TotalItems = n
 	}
+	// Probe per row where the page is read off an index in order.
+	b.probe = len(q.Order) > 0 && q.DropMissing || driven
 	b.matching(rest, q.FullText, "fe.id")
 	if q.Limit == 0 {
 		return page, nil
@@ -92,7 +98,7 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 		pos = q.Before
 	}
 	if pos != nil {
-		b.where(keyset(&b, sortExpr, tie, pos, desc, backward))
+		b.where(keyset(&b, sortExpr, nullable, tie, pos, desc, backward))
 	}
 	dir, nulls := "ASC", "ASC"
 	if desc != backward {
@@ -102,8 +108,11 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 		nulls = "DESC"
 	}
 	order := []string{}
+	if sortExpr != "" && nullable {
+		order = append(order, sortExpr+" IS NULL "+nulls)
+	}
 	if sortExpr != "" {
-		order = append(order, sortExpr+" IS NULL "+nulls, sortExpr+" "+dir)
+		order = append(order, sortExpr+" "+dir)
 	}
 	order = append(order, extraSort...)
 	order = append(order, tie+" "+dir)
@@ -166,8 +175,11 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
 	var b sqlBuilder
 	rest := q.Filter
+	if !driven {
+		_, _, driven = drivingMatch(q.Filter)
+	}
 	switch {
-	case len(q.Order) > 0 && q.DropMissing:
+	case len(q.Order) > 0 && q.DropMissing && !alwaysPresent[q.Order[0].Field]:
 		b.where("c.key = "+b.arg(q.Order[0].Field), "c.first = 1")
 	case driven:
 		var m filter.Match
@@ -178,6 +190,13 @@ func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
 	}
 	b.matching(rest, q.FullText, "c.entity_id")
 	return s.cachedCount(ctx, "SELECT count(*) FROM search c"+b.whereSQL(), b.args)
+}
+
+// alwaysPresent are the search keys every entity has with a sortable value
+// (their formats cap them well under the 200-character limit), so ordering
+// by one of them leaves no entity out and does not change the count.
+var alwaysPresent = map[string]bool{
+	"kind": true, "metadata.name": true, "metadata.namespace": true, "metadata.uid": true,
 }
 
 // matching adds the conditions of a filter and a full-text search on the
@@ -222,7 +241,7 @@ func drivingMatch(f filter.Expr) (filter.Match, filter.Expr, bool) {
 // keyset returns the condition for rows strictly after pos in the logical
 // order (sort value in its direction with NULLs last, then the tie column),
 // or strictly before it when backward.
-func keyset(b *sqlBuilder, sortExpr, tie string, pos *Position, desc, backward bool) string {
+func keyset(b *sqlBuilder, sortExpr string, nullable bool, tie string, pos *Position, desc, backward bool) string {
 	// beyond is the comparison that moves in the direction of travel.
 	beyond := ">"
 	if desc != backward {
@@ -240,6 +259,9 @@ func keyset(b *sqlBuilder, sortExpr, tie string, pos *Position, desc, backward b
 	// Placeholders are positional, so each gets its own argument.
 	cond := fmt.Sprintf("(%[1]s %[2]s %[3]s OR (%[1]s = %[4]s AND %[6]s %[2]s %[5]s))",
 		sortExpr, beyond, b.arg(*pos.Value), b.arg(*pos.Value), b.arg(pos.ID), tie)
+	if !nullable {
+		return cond
+	}
 	if backward {
 		return "(" + sortExpr + " IS NOT NULL AND " + cond + ")"
 	}
@@ -368,6 +390,11 @@ func (s *Store) Parents(ctx context.Context, key string) ([]string, error) {
 type sqlBuilder struct {
 	conds []string
 	args  []any
+	// probe compiles matches as a primary-key probe per candidate row
+	// instead of a list of every matching id built up front. A page read
+	// off an index in order stops after a page, so it should check only
+	// the rows it reads; a count reads them all, and a list is cheaper.
+	probe bool
 }
 
 func (b *sqlBuilder) arg(v any) string {
@@ -415,12 +442,13 @@ func (b *sqlBuilder) compile(e filter.Expr, idCol string) string {
 			return "0"
 		}
 		key := b.arg(t.Key)
-		if len(t.Values) == 1 {
-			return fmt.Sprintf("%s IN (SELECT entity_id FROM search WHERE key = %s AND value = %s)", idCol, key, b.arg(t.Values[0]))
-		}
 		vals := make([]string, len(t.Values))
 		for i, v := range t.Values {
 			vals[i] = b.arg(v)
+		}
+		if b.probe {
+			return fmt.Sprintf("EXISTS (SELECT 1 FROM search x WHERE x.key = %s AND x.value IN (%s) AND x.entity_id = %s)",
+				key, strings.Join(vals, ", "), idCol)
 		}
 		return fmt.Sprintf("%s IN (SELECT entity_id FROM search WHERE key = %s AND value IN (%s))", idCol, key, strings.Join(vals, ", "))
 	case filter.Exists:
