@@ -39,6 +39,9 @@ type IngestOptions struct {
 	Dir string
 	// Progress, if set, receives a line per phase.
 	Progress io.Writer
+	// Logger, if set, receives the catalog's logs (at debug level, the
+	// duration of every processing and stitching round).
+	Logger *slog.Logger
 }
 
 // IngestReport is what Ingest measured.
@@ -80,7 +83,7 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 		return rep, err
 	}
 	defer st.Close()
-	svc := newService(st, stats.Root)
+	svc := newService(st, stats.Root, opts.Logger)
 	t1 := time.Now()
 	if err := svc.SyncConfigLocations(ctx); err != nil {
 		return rep, err
@@ -105,13 +108,16 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 }
 
 // newService builds a catalog service that reads the synthetic files.
-func newService(st *store.Store, root string) *catalog.Service {
+func newService(st *store.Store, root string, log *slog.Logger) *catalog.Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return catalog.New(st, catalog.Options{
 		Readers:   map[string]catalog.Reader{"file": &source.FileReader{}},
 		Rules:     []catalog.Rule{{Allow: catalog.Kinds("Component", "API", "System", "Domain", "Resource", "Location", "User", "Group", "Template")}},
 		Locations: []catalog.ConfigLocation{{Type: "file", Target: root}},
 		Workers:   runtime.GOMAXPROCS(0),
-		Logger:    slog.New(slog.DiscardHandler),
+		Logger:    log,
 	})
 }
 

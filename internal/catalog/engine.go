@@ -66,11 +66,15 @@ func (s *Service) Sync(ctx context.Context) error {
 // whether it swept orphans (which it does only when asked and otherwise
 // idle, so a busy loop keeps asking until it gets there).
 func (s *Service) step(ctx context.Context, sweep bool) (busy, swept bool, err error) {
+	start := time.Now()
 	n, err := s.processBatch(ctx)
 	if err != nil {
 		return false, false, err
 	}
 	busy = n > 0
+	if busy {
+		s.log.Debug("processed entities", "count", n, "duration", time.Since(start))
+	}
 	// Stitch once processing has caught up, so that an entity touched by
 	// many others in one burst is stitched once, not once per batch; but at
 	// least every stitchEvery, so a loop that never catches up still serves
@@ -80,6 +84,9 @@ func (s *Service) step(ctx context.Context, sweep bool) (busy, swept bool, err e
 		n, err := s.st.Stitch(ctx, s.opts.BatchSize*20)
 		if err != nil {
 			return false, false, fmt.Errorf("stitch: %w", err)
+		}
+		if n > 0 {
+			s.log.Debug("stitched entities", "count", n, "duration", time.Since(s.lastStitch))
 		}
 		busy = busy || n > 0
 	}
@@ -121,7 +128,9 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 	for range min(s.opts.Workers, len(work)) {
 		wg.Go(func() {
 			for w := range next {
-				done <- s.process(ctx, w)
+				r := s.process(ctx, w)
+				store.Prepare(&r)
+				done <- r
 			}
 		})
 	}
@@ -138,9 +147,11 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 	var writeErr error
 	flush := func() {
 		if writeErr == nil && len(pending) > 0 {
+			start := time.Now()
 			var conflicts []store.Conflict
 			conflicts, writeErr = s.st.WriteResults(ctx, pending, s.opts.ProcessingInterval)
 			s.logConflicts(conflicts)
+			s.log.Debug("wrote processing results", "results", len(pending), "children", children, "duration", time.Since(start))
 		}
 		pending, children = nil, 0
 	}

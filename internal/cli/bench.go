@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -17,6 +18,7 @@ func benchCmd() *cobra.Command {
 	var components, iterations int
 	var seed int64
 	var dir, cpuProfile string
+	var verbose bool
 	ingest := func(cmd *cobra.Command) (string, error) {
 		d := dir
 		if d == "" {
@@ -28,7 +30,11 @@ func benchCmd() *cobra.Command {
 		} else if entries, err := os.ReadDir(d); err == nil && len(entries) > 0 {
 			return "", fmt.Errorf("--dir %s is not empty", d)
 		}
-		rep, err := bench.Ingest(cmd.Context(), bench.IngestOptions{Components: components, Seed: seed, Dir: d, Progress: cmd.ErrOrStderr()})
+		opts := bench.IngestOptions{Components: components, Seed: seed, Dir: d, Progress: cmd.ErrOrStderr()}
+		if verbose {
+			opts.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
+		rep, err := bench.Ingest(cmd.Context(), opts)
 		if err != nil {
 			return d, err
 		}
@@ -93,6 +99,7 @@ func benchCmd() *cobra.Command {
 	for _, c := range []*cobra.Command{ingestCmd, queryCmd} {
 		c.Flags().IntVar(&components, "components", 10000, "number of components to generate")
 		c.Flags().Int64Var(&seed, "seed", 1, "random seed of the generated organisation")
+		c.Flags().BoolVar(&verbose, "verbose", false, "log the duration of every processing and stitching round to stderr")
 		c.Flags().StringVar(&dir, "dir", "", "folder for the generated files and database (default: a temporary folder, removed afterwards)")
 	}
 	ingestCmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")

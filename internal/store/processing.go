@@ -46,6 +46,8 @@ type Child struct {
 	// reading it: the child is stored processed and due only at its next
 	// periodic refresh instead of at once.
 	Result *Result
+
+	hash string // of Entity and EmitProblems; filled by Prepare
 }
 
 // Result is the outcome of processing one claimed entity.
@@ -64,6 +66,46 @@ type Result struct {
 	// KeepChildren leaves the entity's children as they were: its sources
 	// could not be read this time, which must not orphan what they held.
 	KeepChildren bool
+
+	// Filled by Prepare.
+	prepared bool
+	relRows  []relKey // distinct relation rows of Relations
+	relJSON  string   // relRows as refresh_state.relations_emitted
+}
+
+// Prepare computes what writing r will need that is pure CPU work — its
+// relation rows, its children's hashes — so that processing workers do it
+// in parallel instead of the one writer. WriteResults prepares any result
+// that was not.
+func Prepare(r *Result) {
+	if r.prepared {
+		return
+	}
+	r.relRows = make([]relKey, 0, len(r.Relations))
+	seen := make(map[relKey]bool, len(r.Relations))
+	triples := make([][3]string, 0, len(r.Relations))
+	for _, e := range r.Relations {
+		k := relKey{e.Source.Key(), string(e.Type), e.Target.Key()}
+		if !seen[k] {
+			seen[k] = true
+			r.relRows = append(r.relRows, k)
+			triples = append(triples, [3]string{k.source, k.typ, k.target})
+		}
+	}
+	b, err := json.Marshal(triples)
+	if err != nil {
+		panic(fmt.Sprintf("store: encode relation rows: %v", err)) // [][3]string always encodes
+	}
+	r.relJSON = string(b)
+	for i := range r.Children {
+		c := &r.Children[i]
+		sum := sha1.Sum(append(append([]byte{}, c.Entity...), c.EmitProblems...))
+		c.hash = hex.EncodeToString(sum[:])
+		if c.Result != nil {
+			Prepare(c.Result)
+		}
+	}
+	r.prepared = true
 }
 
 // Conflict reports an emitted ref that another location already owns.
@@ -337,8 +379,11 @@ func (w *writer) upsertChild(c Child) (ok bool, conflict *Conflict, err error) {
 	if w.prepErr != nil {
 		return false, nil, w.prepErr
 	}
-	sum := sha1.Sum(append(append([]byte{}, c.Entity...), c.EmitProblems...))
-	hash := hex.EncodeToString(sum[:])
+	hash := c.hash
+	if hash == "" { // a root from a provider: not prepared by a worker
+		sum := sha1.Sum(append(append([]byte{}, c.Entity...), c.EmitProblems...))
+		hash = hex.EncodeToString(sum[:])
+	}
 	var problems any
 	if len(c.EmitProblems) > 0 {
 		problems = string(c.EmitProblems)
@@ -397,7 +442,8 @@ func (w *writer) writeResult(r Result) ([]Conflict, error) {
 		return nil, nil
 	}
 	// An entity never processed before has no relations to replace.
-	emitted, err := w.replaceRelations(r.Work.ID, r.Relations, r.Work.ResultHash != "")
+	Prepare(&r)
+	emitted, err := w.replaceRelations(r.Work.ID, r.relRows, r.relJSON, r.Work.ResultHash != "")
 	if err != nil {
 		return nil, err
 	}
@@ -450,22 +496,21 @@ type relRow struct {
 // replaceRelations swaps the relations an entity emits, queueing a stitch
 // for every entity whose relations list changes as a result. It returns the
 // JSON list of rows the entity now owns, for refresh_state.relations_emitted.
-func (w *writer) replaceRelations(id int64, edges []entity.Edge, hadAny bool) (string, error) {
-	var old []relKey
-	if hadAny {
-		var err error
-		if old, err = w.emittedRelations(`id = ?`, id); err != nil {
-			return "", err
+func (w *writer) replaceRelations(id int64, next []relKey, nextJSON string, hadAny bool) (string, error) {
+	if !hadAny {
+		for _, k := range next {
+			w.queueStitch(k.source)
+			w.pendingRels = append(w.pendingRels, relRow{k, id})
 		}
+		return nextJSON, nil
 	}
-	next := make([]relKey, 0, len(edges))
-	seen := make(map[relKey]bool, len(edges))
-	for _, e := range edges {
-		k := relKey{e.Source.Key(), string(e.Type), e.Target.Key()}
-		if !seen[k] {
-			seen[k] = true
-			next = append(next, k)
-		}
+	old, err := w.emittedRelations(`id = ?`, id)
+	if err != nil {
+		return "", err
+	}
+	seen := make(map[relKey]bool, len(next))
+	for _, k := range next {
+		seen[k] = true
 	}
 	had := make(map[relKey]bool, len(old))
 	for _, k := range old {
@@ -484,12 +529,7 @@ func (w *writer) replaceRelations(id int64, edges []entity.Edge, hadAny bool) (s
 			w.pendingRels = append(w.pendingRels, relRow{k, id})
 		}
 	}
-	triples := make([][3]string, len(next))
-	for i, k := range next {
-		triples[i] = [3]string{k.source, k.typ, k.target}
-	}
-	b, err := json.Marshal(triples)
-	return string(b), err
+	return nextJSON, nil
 }
 
 // emittedRelations returns the relation rows owned by the refresh_state row
