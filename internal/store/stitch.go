@@ -2,6 +2,7 @@ package store
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"crypto/sha1"
 	"database/sql"
@@ -83,8 +84,8 @@ type stitcher struct {
 	now               int64
 	upsert, delSearch *sql.Stmt
 	insSearch         *bulk
-	pending           []pendingRow
-	changed           bool // some final entity was written
+	runs              [][]pendingRow // sorted runs of new search rows, one per chunk
+	changed           bool           // some final entity was written
 }
 
 func newStitcher(ctx context.Context, tx *sql.Tx, now int64) (*stitcher, error) {
@@ -146,26 +147,51 @@ type build struct {
 	inputs  []stitchInput
 	outputs []stitchOutput
 	errs    []error
-	wg      sync.WaitGroup
+	// rows are the chunk's new search rows in index order: a run that
+	// flushSearch merges with the other chunks' runs.
+	rows  []pendingRow
+	ready chan struct{}
 }
 
-// startBuild builds the final entities of inputs on worker goroutines.
+// startBuild builds the final entities of inputs on worker goroutines,
+// then sorts the chunk's new search rows.
 func startBuild(inputs []stitchInput) *build {
-	b := &build{inputs: inputs, outputs: make([]stitchOutput, len(inputs)), errs: make([]error, len(inputs))}
+	b := &build{inputs: inputs, outputs: make([]stitchOutput, len(inputs)), errs: make([]error, len(inputs)),
+		ready: make(chan struct{})}
 	workers := min(runtime.GOMAXPROCS(0), len(inputs))
+	var wg sync.WaitGroup
 	for w := range workers {
-		b.wg.Go(func() {
+		wg.Go(func() {
 			for i := w; i < len(inputs); i += workers {
 				b.outputs[i], b.errs[i] = buildFinal(inputs[i])
 			}
 		})
 	}
+	go func() {
+		wg.Wait()
+		n := 0
+		for _, out := range b.outputs {
+			n += len(out.add)
+		}
+		b.rows = make([]pendingRow, 0, n)
+		for i, out := range b.outputs {
+			for _, r := range out.add {
+				b.rows = append(b.rows, pendingRow{r, b.inputs[i].id})
+			}
+		}
+		slices.SortFunc(b.rows, comparePending)
+		close(b.ready)
+	}()
 	return b
+}
+
+func comparePending(a, b pendingRow) int {
+	return cmp.Or(cmp.Compare(a.Key, b.Key), cmp.Compare(a.Value, b.Value), cmp.Compare(a.id, b.id))
 }
 
 // write waits for a built chunk and writes what changed.
 func (st *stitcher) write(b *build) error {
-	b.wg.Wait()
+	<-b.ready
 	for i, in := range b.inputs {
 		if b.errs[i] != nil {
 			return fmt.Errorf("stitch %s: %w", in.ref, b.errs[i])
@@ -183,9 +209,9 @@ func (st *stitcher) write(b *build) error {
 				return fmt.Errorf("delete search row: %w", err)
 			}
 		}
-		for _, r := range out.add {
-			st.pending = append(st.pending, pendingRow{r, in.id})
-		}
+	}
+	if len(b.rows) > 0 {
+		st.runs = append(st.runs, b.rows)
 	}
 	return nil
 }
@@ -332,19 +358,43 @@ type pendingRow struct {
 	id int64
 }
 
-// flushSearch writes the pending search rows in index order: inserting
-// into the b-tree in key order touches each page once instead of at random.
+// flushSearch writes the pending search rows in index order, merging the
+// chunks' sorted runs: inserting into the b-tree in key order touches each
+// page once instead of at random.
 func (st *stitcher) flushSearch() error {
-	slices.SortFunc(st.pending, func(a, b pendingRow) int {
-		return cmp.Or(cmp.Compare(a.Key, b.Key), cmp.Compare(a.Value, b.Value), cmp.Compare(a.id, b.id))
-	})
-	for _, r := range st.pending {
+	h := &runHeap{}
+	for _, r := range st.runs {
+		heap.Push(h, r)
+	}
+	for h.Len() > 0 {
+		run := (*h)[0]
+		r := run[0]
 		if err := st.insSearch.add(r.Key, r.Value, r.id, nullIfEmpty(r.Original), r.First); err != nil {
 			return fmt.Errorf("insert search row: %w", err)
 		}
+		if len(run) == 1 {
+			heap.Pop(h)
+		} else {
+			(*h)[0] = run[1:]
+			heap.Fix(h, 0)
+		}
 	}
-	st.pending = st.pending[:0]
+	st.runs = nil
 	return st.insSearch.flush()
+}
+
+// runHeap orders sorted runs of search rows by their first row.
+type runHeap [][]pendingRow
+
+func (h runHeap) Len() int           { return len(h) }
+func (h runHeap) Less(i, j int) bool { return comparePending(h[i][0], h[j][0]) < 0 }
+func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)        { *h = append(*h, x.([]pendingRow)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 func queryStrings(ctx context.Context, q interface {
