@@ -62,7 +62,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	dsn := func(immediate bool) string {
 		q := url.Values{}
 		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)",
-			"busy_timeout(10000)", "cache_size(-65536)", "temp_store(MEMORY)", "wal_autocheckpoint(8192)"} {
+			"busy_timeout(10000)", "cache_size(-32768)", "temp_store(MEMORY)", "wal_autocheckpoint(8192)"} {
 			q.Add("_pragma", p)
 		}
 		if immediate {
