@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"container/heap"
 	"context"
@@ -302,13 +303,31 @@ func buildFinal(in stitchInput) (stitchOutput, error) {
 	if in.oldHash.Valid && in.oldHash.String == hash {
 		return stitchOutput{skip: true}, nil
 	}
-	e.Metadata.Etag = hash
-	if body, err = json.Marshal(&e); err != nil {
+	body, err = withEtag(body, in.uid, hash)
+	if err != nil {
 		return stitchOutput{}, err
 	}
 	out := stitchOutput{body: body, hash: hash}
 	out.add, out.drop, err = diffSearchRows(in.oldBody.String, body)
 	return out, err
+}
+
+// withEtag adds "etag" right after "uid" in an entity marshalled without
+// one, which is where Metadata's MarshalJSON puts it: the same bytes as
+// marshalling again with Etag set, without marshalling again.
+func withEtag(body []byte, uid, etag string) ([]byte, error) {
+	uidField := []byte(`"uid":"` + uid + `"`)
+	i := bytes.Index(body, uidField)
+	if i < 0 {
+		return nil, fmt.Errorf("entity JSON has no uid %q to put the etag after", uid)
+	}
+	at := i + len(uidField)
+	out := make([]byte, 0, len(body)+len(etag)+10)
+	out = append(out, body[:at]...)
+	out = append(out, `,"etag":"`...)
+	out = append(out, etag...)
+	out = append(out, '"')
+	return append(out, body[at:]...), nil
 }
 
 // diffSearchRows compares the search rows of the previous final entity
