@@ -9,10 +9,14 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -462,4 +466,83 @@ func (c *Config) Validate() error {
 		bad("catalog.orphanStrategy", "must be \"delete\" or \"keep\", got %q", cat.OrphanStrategy)
 	}
 	return errors.Join(errs...)
+}
+
+// PostgresURL returns the PostgreSQL connection URL of a "pg"
+// configuration: the URL string as given, or one built from the map form
+// (connectionString, overridden by host, port, user, password and
+// database). TLS: ssl: true asks for sslmode=verify-full, ssl:
+// {rejectUnauthorized: false} for sslmode=require (encrypted, server not
+// verified); without ssl the URL's own sslmode, if any, applies. A CA bundle
+// is not expressible in the URL; PostgresTLS returns it.
+func (d Database) PostgresURL() string {
+	c := d.Connection
+	if c.String != "" {
+		return c.String
+	}
+	u := &url.URL{Scheme: "postgres"}
+	if c.ConnectionString != "" {
+		if parsed, err := url.Parse(c.ConnectionString); err == nil {
+			u = parsed
+		}
+	}
+	host, port := u.Hostname(), u.Port()
+	if c.Host != "" {
+		host = c.Host
+	}
+	if c.Port != 0 {
+		port = strconv.Itoa(c.Port)
+	}
+	if port != "" {
+		u.Host = net.JoinHostPort(host, port)
+	} else {
+		u.Host = host
+	}
+	user, password := u.User.Username(), ""
+	if p, ok := u.User.Password(); ok {
+		password = p
+	}
+	if c.User != "" {
+		user = c.User
+	}
+	if c.Password != "" {
+		password = c.Password
+	}
+	switch {
+	case user != "" && password != "":
+		u.User = url.UserPassword(user, password)
+	case user != "":
+		u.User = url.User(user)
+	}
+	if c.Database != "" {
+		u.Path = "/" + c.Database
+	}
+	if c.SSL.Enabled {
+		q := u.Query()
+		if c.SSL.RejectUnauthorized != nil && !*c.SSL.RejectUnauthorized {
+			q.Set("sslmode", "require")
+		} else {
+			q.Set("sslmode", "verify-full")
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// PostgresTLS returns the TLS configuration the ssl map asks for when it
+// names a CA bundle, or nil when the URL's sslmode says all there is.
+func (d Database) PostgresTLS() (*tls.Config, error) {
+	s := d.Connection.SSL
+	if !s.Enabled || s.CA == "" {
+		return nil, nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(s.CA)) {
+		return nil, fmt.Errorf("backend.database.connection.ssl.ca: no PEM certificate found")
+	}
+	return &tls.Config{
+		RootCAs:            pool,
+		InsecureSkipVerify: s.RejectUnauthorized != nil && !*s.RejectUnauthorized,
+		MinVersion:         tls.VersionTLS12,
+	}, nil
 }

@@ -649,3 +649,44 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestPostgresURL(t *testing.T) {
+	f := false
+	tests := []struct {
+		name string
+		conn DatabaseConnection
+		want string
+	}{
+		{name: "url as given", conn: DatabaseConnection{String: "postgresql://u:p@h:5432/atrium?sslmode=disable"},
+			want: "postgresql://u:p@h:5432/atrium?sslmode=disable"},
+		{name: "map", conn: DatabaseConnection{Host: "db.internal", Port: 5433, User: "atrium", Password: "s3cr/t", Database: "catalog"},
+			want: "postgres://atrium:s3cr%2Ft@db.internal:5433/catalog"},
+		{name: "map without port", conn: DatabaseConnection{Host: "db", User: "atrium"},
+			want: "postgres://atrium@db"},
+		{name: "connectionString with overrides", conn: DatabaseConnection{ConnectionString: "postgres://u:p@h:5432/a?application_name=x", Password: "q", Database: "b"},
+			want: "postgres://u:q@h:5432/b?application_name=x"},
+		{name: "ssl true verifies", conn: DatabaseConnection{Host: "h", SSL: DatabaseSSL{Enabled: true}},
+			want: "postgres://h?sslmode=verify-full"},
+		{name: "ssl without verification", conn: DatabaseConnection{Host: "h", SSL: DatabaseSSL{Enabled: true, RejectUnauthorized: &f}},
+			want: "postgres://h?sslmode=require"},
+		{name: "ipv6 host", conn: DatabaseConnection{Host: "::1", Port: 5432},
+			want: "postgres://[::1]:5432"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Database{Client: ClientPostgres, Connection: tt.conn}.PostgresURL()
+			if got != tt.want {
+				t.Errorf("PostgresURL() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPostgresTLS(t *testing.T) {
+	if c, err := (Database{Connection: DatabaseConnection{SSL: DatabaseSSL{Enabled: true}}}).PostgresTLS(); c != nil || err != nil {
+		t.Errorf("without a CA: got %v, %v; want nil, nil", c, err)
+	}
+	if _, err := (Database{Connection: DatabaseConnection{SSL: DatabaseSSL{Enabled: true, CA: "not a certificate"}}}).PostgresTLS(); err == nil {
+		t.Error("a CA bundle with no certificate was accepted")
+	}
+}

@@ -16,7 +16,7 @@ const bulkRows = 200
 // bulk batches rows into multi-row INSERT statements within a transaction.
 type bulk struct {
 	ctx    context.Context
-	tx     *sql.Tx
+	tx     *txn
 	prefix string // "INSERT INTO t (a, b) VALUES "
 	suffix string // e.g. " ON CONFLICT DO NOTHING"
 	ncols  int
@@ -24,7 +24,7 @@ type bulk struct {
 	full   *sql.Stmt
 }
 
-func newBulk(ctx context.Context, tx *sql.Tx, prefix, suffix string, ncols int) *bulk {
+func newBulk(ctx context.Context, tx *txn, prefix, suffix string, ncols int) *bulk {
 	return &bulk{ctx: ctx, tx: tx, prefix: prefix, suffix: suffix, ncols: ncols}
 }
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -54,7 +53,7 @@ func (s *Store) generation(ctx context.Context) (int64, error) {
 }
 
 // bumpGeneration marks the catalog changed, inside the changing transaction.
-func bumpGeneration(ctx context.Context, tx *sql.Tx) error {
+func bumpGeneration(ctx context.Context, tx *txn) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE catalog_generation SET value = value + 1 WHERE id = 1`); err != nil {
 		return fmt.Errorf("bump catalog generation: %w", err)
 	}

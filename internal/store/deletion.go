@@ -127,7 +127,7 @@ func (w *writer) strings(q string, args ...any) ([]string, error) {
 // (catalog.orphanStrategy: delete) and returns their refs.
 func (s *Store) DeleteOrphans(ctx context.Context) ([]string, error) {
 	var deleted []string
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		w := newWriter(ctx, tx, s.now())
 		defer w.close()
 		refs, err := w.strings(`SELECT entity_ref FROM refresh_state s
@@ -147,7 +147,7 @@ func (s *Store) DeleteOrphans(ctx context.Context) ([]string, error) {
 // DeleteByUID deletes one entity. Its parents are asked to refresh at once,
 // so an entity still present in its source comes back, as in Backstage.
 func (s *Store) DeleteByUID(ctx context.Context, uid string) (ref string, err error) {
-	err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		if err := tx.QueryRowContext(ctx, `SELECT entity_ref FROM refresh_state WHERE uid = ?`, uid).Scan(&ref); err != nil {
 			if err == sql.ErrNoRows {
 				return ErrNotFound

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -102,7 +101,7 @@ func (s *Store) locations(ctx context.Context, rest string, args ...any) ([]Loca
 // RefreshNow makes the entity with the ref key and every entity above it
 // in the ingestion tree due for processing now (POST /refresh).
 func (s *Store) RefreshNow(ctx context.Context, key string) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM refresh_state WHERE entity_ref = ?`, key).Scan(&n); err != nil {
 			return err
@@ -112,7 +111,7 @@ func (s *Store) RefreshNow(ctx context.Context, key string) error {
 		}
 		_, err := tx.ExecContext(ctx, `
 			WITH RECURSIVE ancestors(ref, depth) AS (
-				SELECT ?, 0
+				SELECT entity_ref, 0 FROM refresh_state WHERE entity_ref = ?
 				UNION
 				SELECT r.source, a.depth + 1 FROM refresh_state_references r
 				JOIN ancestors a ON r.target = a.ref

@@ -129,10 +129,13 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, iv Interval) ([]Work, e
 	if span < 1 {
 		span = 1
 	}
+	// The new next_update_at is also the claim's lease: a replica that dies
+	// before writing the result leaves the entity to be claimed again by
+	// another once it falls due.
 	rows, err := s.w.QueryContext(ctx, `
 		UPDATE refresh_state
-		SET next_update_at = ? + abs(random() % ?)
-		WHERE id IN (SELECT id FROM refresh_state WHERE next_update_at <= ? ORDER BY next_update_at LIMIT ?)
+		SET next_update_at = ? + `+s.d.randomBelow("?")+`
+		WHERE id IN (SELECT id FROM refresh_state WHERE next_update_at <= ? ORDER BY next_update_at LIMIT ?`+s.d.skipLocked+`)
 		RETURNING id, uid, entity_ref, unprocessed_entity, emit_problems, coalesce(location_key, ''), result_hash`,
 		now+iv.Min.Milliseconds(), span, now, limit)
 	if err != nil {
@@ -170,7 +173,7 @@ func (s *Store) Pending(ctx context.Context) (due, stitch int, err error) {
 // stitching they make necessary. Unchanged results write nothing.
 func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval) ([]Conflict, error) {
 	var conflicts []Conflict
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		w := newWriter(ctx, tx, s.now())
 		w.interval = iv
 		defer w.close()
@@ -191,7 +194,7 @@ func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval)
 // longer supplied are removed along with descendants nothing else keeps.
 func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Child) ([]Conflict, error) {
 	var conflicts []Conflict
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		w := newWriter(ctx, tx, s.now())
 		defer w.close()
 		source := providerSource(sourceKey)
@@ -237,7 +240,7 @@ func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Chil
 // writer holds the prepared statements of one write transaction.
 type writer struct {
 	ctx         context.Context
-	tx          *sql.Tx
+	tx          *txn
 	now         int64
 	interval    Interval
 	stitch      map[string]bool
@@ -248,7 +251,7 @@ type writer struct {
 	prepErr     error
 }
 
-func newWriter(ctx context.Context, tx *sql.Tx, now time.Time) *writer {
+func newWriter(ctx context.Context, tx *txn, now time.Time) *writer {
 	w := &writer{ctx: ctx, tx: tx, now: now.UnixMilli(), stitch: map[string]bool{}}
 	w.upsert = w.prepare(`
 		INSERT INTO refresh_state (uid, entity_ref, unprocessed_entity, unprocessed_hash, emit_problems,
@@ -264,7 +267,7 @@ func newWriter(ctx context.Context, tx *sql.Tx, now time.Time) *writer {
 			last_discovery_at = excluded.last_discovery_at
 		WHERE refresh_state.location_key IS NULL OR refresh_state.location_key = excluded.location_key
 		RETURNING id, result_hash`)
-	w.insRel = newBulk(ctx, tx, `INSERT OR IGNORE INTO relations (source_ref, type, target_ref, originating_id) VALUES `, "", 4)
+	w.insRel = newBulk(ctx, tx, `INSERT INTO relations (source_ref, type, target_ref, originating_id) VALUES `, ` ON CONFLICT DO NOTHING`, 4)
 	return w
 }
 
@@ -320,7 +323,13 @@ func (w *writer) flushStitches() error {
 		return nil
 	}
 	refs := slices.Sorted(maps.Keys(w.stitch))
-	q := newBulk(w.ctx, w.tx, `INSERT INTO stitch_queue (entity_ref, next_stitch_at) VALUES `, ` ON CONFLICT (entity_ref) DO NOTHING`, 2)
+	// DO UPDATE, not DO NOTHING: a row another replica is stitching is
+	// locked, and updating it waits until that stitch commits and deletes
+	// it, then queues the entity again; DO NOTHING would let the stitch
+	// (which read the entity before this transaction's changes) drop the
+	// request.
+	q := newBulk(w.ctx, w.tx, `INSERT INTO stitch_queue (entity_ref, next_stitch_at) VALUES `,
+		` ON CONFLICT (entity_ref) DO UPDATE SET next_stitch_at = excluded.next_stitch_at`, 2)
 	defer q.close()
 	for _, ref := range refs {
 		if err := q.add(ref, w.now); err != nil {
@@ -333,7 +342,7 @@ func (w *writer) flushStitches() error {
 
 // insertRefs records that source emits each of targets, in key order.
 func (w *writer) insertRefs(source string, targets map[string]bool) error {
-	b := newBulk(w.ctx, w.tx, `INSERT OR IGNORE INTO refresh_state_references (source, target) VALUES `, "", 2)
+	b := newBulk(w.ctx, w.tx, `INSERT INTO refresh_state_references (source, target) VALUES `, ` ON CONFLICT DO NOTHING`, 2)
 	defer b.close()
 	for _, t := range slices.Sorted(maps.Keys(targets)) {
 		if err := b.add(source, t); err != nil {
@@ -614,13 +623,7 @@ func (w *writer) insertNew(children []Child, keep map[string]bool) (rest []Child
 			known[r] = true
 		}
 	}
-	// This transaction is the only writer, so ids can be handed out here;
-	// AUTOINCREMENT moves its sequence past explicitly inserted ids.
-	var next int64
-	if err := w.tx.QueryRowContext(w.ctx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'refresh_state'), 0),
-		coalesce((SELECT max(id) FROM refresh_state), 0))`).Scan(&next); err != nil {
-		return nil, fmt.Errorf("next entity id: %w", err)
-	}
+	ids := idAllocator{w: w}
 	ins := newBulk(w.ctx, w.tx, `INSERT INTO refresh_state (id, uid, entity_ref, unprocessed_entity, unprocessed_hash,
 		emit_problems, location_key, next_update_at, last_discovery_at, processed_entity, errors, result_hash, relations_emitted) VALUES `, "", 13)
 	defer ins.close()
@@ -640,7 +643,10 @@ func (w *writer) insertNew(children []Child, keep map[string]bool) (rest []Child
 		if err != nil {
 			return nil, err
 		}
-		next++
+		next, err := ids.next()
+		if err != nil {
+			return nil, err
+		}
 		var processed, errorsJSON, relJSON any
 		resultHash, due := "", w.now
 		if r != nil {
@@ -674,4 +680,52 @@ func nullIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// idAllocator hands out refresh_state ids for multi-row inserts, which
+// cannot use RETURNING to learn them.
+type idAllocator struct {
+	w    *writer
+	free []int64 // reserved and not yet handed out
+	last int64   // SQLite: the last id handed out
+}
+
+// idBlock is how many ids one PostgreSQL round trip reserves. Unused ones
+// are gaps in the sequence, which nothing minds.
+const idBlock = 500
+
+func (a *idAllocator) next() (int64, error) {
+	if a.w.tx.d == sqliteDialect {
+		// The transaction is SQLite's only writer, so ids can be counted
+		// here; AUTOINCREMENT moves its sequence past explicit ids.
+		if a.last == 0 {
+			if err := a.w.tx.QueryRowContext(a.w.ctx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'refresh_state'), 0),
+				coalesce((SELECT max(id) FROM refresh_state), 0))`).Scan(&a.last); err != nil {
+				return 0, fmt.Errorf("next entity id: %w", err)
+			}
+		}
+		a.last++
+		return a.last, nil
+	}
+	if len(a.free) == 0 {
+		// Other replicas draw from the same sequence at the same time.
+		rows, err := a.w.tx.QueryContext(a.w.ctx, `SELECT nextval('refresh_state_id_seq') FROM generate_series(1, ?)`, idBlock)
+		if err != nil {
+			return 0, fmt.Errorf("reserve entity ids: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return 0, err
+			}
+			a.free = append(a.free, id)
+		}
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+	}
+	id := a.free[0]
+	a.free = a.free[1:]
+	return id, nil
 }

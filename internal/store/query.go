@@ -128,7 +128,7 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 		query += " LIMIT ? OFFSET ?"
 		args = append(args, q.Limit+1, q.Offset)
 	} else if q.Offset > 0 {
-		query += " LIMIT -1 OFFSET ?"
+		query += " LIMIT " + s.d.noLimit + " OFFSET ?"
 		args = append(args, q.Offset)
 	}
 	rows, err := s.r.QueryContext(ctx, query, args...)
@@ -206,6 +206,10 @@ func (b *sqlBuilder) matching(f filter.Expr, ft *FullText, idCol string) {
 		b.where(b.compile(f, idCol))
 	}
 	if ft != nil && ft.Term != "" {
+		if len(ft.Fields) == 0 {
+			b.where("1 = 0") // no field to search in: nothing matches
+			return
+		}
 		keys := make([]string, len(ft.Fields))
 		for i, f := range ft.Fields {
 			keys[i] = b.arg(strings.ToLower(f))

@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
+	"github.com/atrium-dev/atrium/internal/store/storetest"
 )
 
 // testEntity is one entity of a hand-built catalog.
@@ -69,15 +69,30 @@ var fixtureEntities = []testEntity{
 	{kind: "Group", name: "team-b", specType: "team"},
 }
 
-func newFixture(t *testing.T) *catalogFixture {
+// openTestStore opens an empty store on engine e.
+func openTestStore(t *testing.T, e storetest.Engine, opts Options) *Store {
 	t.Helper()
 	ctx := context.Background()
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "atrium.sqlite"), Options{Now: func() time.Time { return now }})
+	var st *Store
+	var err error
+	switch e {
+	case storetest.Postgres:
+		st, err = OpenPostgres(ctx, storetest.PostgresURL(t), opts)
+	default:
+		st, err = Open(ctx, storetest.SQLitePath(t), opts)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newFixture(t *testing.T, e storetest.Engine) *catalogFixture {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	st := openTestStore(t, e, Options{Now: func() time.Time { return now }})
 	f := &catalogFixture{st: st, iv: Interval{Min: time.Hour, Max: 2 * time.Hour}, uids: map[string]string{}}
 	f.ingest(t, fixtureEntities)
 	page, err := st.QueryEntities(ctx, Query{Limit: -1})
@@ -190,90 +205,92 @@ func concat(parts ...[]string) []string {
 }
 
 func TestQueryEntitiesOrderAndPaging(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	kindComponent := filter.Match{Key: "kind", Values: []string{"component"}}
-	byName := []filter.Order{{Field: "metadata.name"}}
-	byTitle := []filter.Order{{Field: "metadata.title"}}
-	byTitleDesc := []filter.Order{{Field: "metadata.title", Desc: true}}
-	untitled := f.byID("bravo", "delta", "fox_trot", "team-a", "team-b")
-	services := f.byID("alpha", "charlie", "Echo", "fox_trot")
-	tests := []struct {
-		name      string
-		q         Query
-		want      []string
-		wantTotal int
-		wantMore  bool
-	}{
-		{"all by id", Query{Limit: -1, CountTotal: true},
-			f.byID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b"), 8, false},
-		{"by ref", Query{Limit: -1, Default: SortByRef},
-			[]string{"alpha", "bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b"}, 0, false},
-		{"by name, case-insensitive", Query{Limit: -1, Order: byName, Filter: kindComponent},
-			[]string{"alpha", "bravo", "charlie", "delta", "Echo", "fox_trot"}, 0, false},
-		{"by name desc", Query{Limit: -1, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, Filter: kindComponent},
-			[]string{"fox_trot", "Echo", "delta", "charlie", "bravo", "alpha"}, 0, false},
-		{"missing last", Query{Limit: -1, Order: byTitle, CountTotal: true},
-			concat([]string{"charlie", "Echo", "alpha"}, untitled), 8, false},
-		{"missing last when descending too", Query{Limit: -1, Order: byTitleDesc, CountTotal: true},
-			concat([]string{"alpha", "Echo", "charlie"}, reversed(untitled)), 8, false},
-		{"drop missing", Query{Limit: -1, Order: byTitle, DropMissing: true, CountTotal: true},
-			[]string{"charlie", "Echo", "alpha"}, 3, false},
-		{"drop missing desc", Query{Limit: -1, Order: byTitleDesc, DropMissing: true, CountTotal: true},
-			[]string{"alpha", "Echo", "charlie"}, 3, false},
-		{"array field sorts by its least item", Query{Limit: -1, Order: []filter.Order{{Field: "metadata.tags"}}, DropMissing: true},
-			concat([]string{"delta"}, f.byID("alpha", "bravo")), 0, false},
-		{"ties break on id", Query{Limit: -1, Order: []filter.Order{{Field: "spec.type"}}, Filter: kindComponent},
-			concat([]string{"delta"}, services, []string{"bravo"}), 0, false},
-		{"second order field", Query{Limit: -1, Order: []filter.Order{{Field: "spec.type"}, {Field: "metadata.name", Desc: true}}, Filter: kindComponent},
-			[]string{"delta", "fox_trot", "Echo", "charlie", "alpha", "bravo"}, 0, false},
-		{"limit", Query{Limit: 2, Order: byName, CountTotal: true},
-			[]string{"alpha", "bravo"}, 8, true},
-		{"limit and offset", Query{Limit: 2, Offset: 5, Order: byName},
-			[]string{"fox_trot", "team-a"}, 0, true},
-		{"offset to the end", Query{Limit: 2, Offset: 6, Order: byName},
-			[]string{"team-a", "team-b"}, 0, false},
-		{"offset without limit", Query{Limit: -1, Offset: 6, Order: byName},
-			[]string{"team-a", "team-b"}, 0, false},
-		{"offset past the end", Query{Limit: 5, Offset: 50, Order: byName, CountTotal: true},
-			nil, 8, false},
-		{"limit 0 counts only", Query{Limit: 0, Filter: kindComponent, CountTotal: true},
-			nil, 6, false},
-		{"filter and total", Query{Limit: 1, Filter: filter.Match{Key: "relations.ownedby", Values: []string{"group:default/team-a"}}, Order: byName, CountTotal: true},
-			[]string{"alpha"}, 2, true},
-		{"exists", Query{Limit: -1, Filter: filter.Exists{Key: "metadata.title"}, Order: byName},
-			[]string{"alpha", "charlie", "Echo"}, 0, false},
-		{"not", Query{Limit: -1, Filter: filter.All{Exprs: []filter.Expr{kindComponent, filter.Not{Expr: filter.Exists{Key: "metadata.tags"}}}}, Order: byName},
-			[]string{"charlie", "Echo", "fox_trot"}, 0, false},
-		{"full text", Query{Limit: -1, FullText: &FullText{Term: " ALP ", Fields: []string{"metadata.name", "metadata.title"}}, Order: byName, CountTotal: true},
-			[]string{"alpha", "charlie"}, 2, false},
-		{"full text escapes LIKE wildcards", Query{Limit: -1, FullText: &FullText{Term: "_", Fields: []string{"metadata.name"}}, CountTotal: true},
-			[]string{"fox_trot"}, 1, false},
-		{"full text percent", Query{Limit: -1, FullText: &FullText{Term: "%", Fields: []string{"metadata.name"}}, CountTotal: true},
-			nil, 0, false},
-		{"full text with no fields matches nothing", Query{Limit: -1, FullText: &FullText{Term: "alpha"}, CountTotal: true},
-			nil, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			page, err := f.st.QueryEntities(ctx, tt.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, names(t, page.Items)); diff != "" {
-				t.Errorf("items (-want +got):\n%s", diff)
-			}
-			if tt.q.CountTotal && page.TotalItems != tt.wantTotal {
-				t.Errorf("TotalItems = %d, want %d", page.TotalItems, tt.wantTotal)
-			}
-			if page.HasMore != tt.wantMore {
-				t.Errorf("HasMore = %v, want %v", page.HasMore, tt.wantMore)
-			}
-			if len(page.Items) > 0 && (page.First == nil || page.Last == nil) {
-				t.Errorf("First/Last not set on a non-empty page")
-			}
-		})
-	}
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		ctx := context.Background()
+		kindComponent := filter.Match{Key: "kind", Values: []string{"component"}}
+		byName := []filter.Order{{Field: "metadata.name"}}
+		byTitle := []filter.Order{{Field: "metadata.title"}}
+		byTitleDesc := []filter.Order{{Field: "metadata.title", Desc: true}}
+		untitled := f.byID("bravo", "delta", "fox_trot", "team-a", "team-b")
+		services := f.byID("alpha", "charlie", "Echo", "fox_trot")
+		tests := []struct {
+			name      string
+			q         Query
+			want      []string
+			wantTotal int
+			wantMore  bool
+		}{
+			{"all by id", Query{Limit: -1, CountTotal: true},
+				f.byID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b"), 8, false},
+			{"by ref", Query{Limit: -1, Default: SortByRef},
+				[]string{"alpha", "bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b"}, 0, false},
+			{"by name, case-insensitive", Query{Limit: -1, Order: byName, Filter: kindComponent},
+				[]string{"alpha", "bravo", "charlie", "delta", "Echo", "fox_trot"}, 0, false},
+			{"by name desc", Query{Limit: -1, Order: []filter.Order{{Field: "metadata.name", Desc: true}}, Filter: kindComponent},
+				[]string{"fox_trot", "Echo", "delta", "charlie", "bravo", "alpha"}, 0, false},
+			{"missing last", Query{Limit: -1, Order: byTitle, CountTotal: true},
+				concat([]string{"charlie", "Echo", "alpha"}, untitled), 8, false},
+			{"missing last when descending too", Query{Limit: -1, Order: byTitleDesc, CountTotal: true},
+				concat([]string{"alpha", "Echo", "charlie"}, reversed(untitled)), 8, false},
+			{"drop missing", Query{Limit: -1, Order: byTitle, DropMissing: true, CountTotal: true},
+				[]string{"charlie", "Echo", "alpha"}, 3, false},
+			{"drop missing desc", Query{Limit: -1, Order: byTitleDesc, DropMissing: true, CountTotal: true},
+				[]string{"alpha", "Echo", "charlie"}, 3, false},
+			{"array field sorts by its least item", Query{Limit: -1, Order: []filter.Order{{Field: "metadata.tags"}}, DropMissing: true},
+				concat([]string{"delta"}, f.byID("alpha", "bravo")), 0, false},
+			{"ties break on id", Query{Limit: -1, Order: []filter.Order{{Field: "spec.type"}}, Filter: kindComponent},
+				concat([]string{"delta"}, services, []string{"bravo"}), 0, false},
+			{"second order field", Query{Limit: -1, Order: []filter.Order{{Field: "spec.type"}, {Field: "metadata.name", Desc: true}}, Filter: kindComponent},
+				[]string{"delta", "fox_trot", "Echo", "charlie", "alpha", "bravo"}, 0, false},
+			{"limit", Query{Limit: 2, Order: byName, CountTotal: true},
+				[]string{"alpha", "bravo"}, 8, true},
+			{"limit and offset", Query{Limit: 2, Offset: 5, Order: byName},
+				[]string{"fox_trot", "team-a"}, 0, true},
+			{"offset to the end", Query{Limit: 2, Offset: 6, Order: byName},
+				[]string{"team-a", "team-b"}, 0, false},
+			{"offset without limit", Query{Limit: -1, Offset: 6, Order: byName},
+				[]string{"team-a", "team-b"}, 0, false},
+			{"offset past the end", Query{Limit: 5, Offset: 50, Order: byName, CountTotal: true},
+				nil, 8, false},
+			{"limit 0 counts only", Query{Limit: 0, Filter: kindComponent, CountTotal: true},
+				nil, 6, false},
+			{"filter and total", Query{Limit: 1, Filter: filter.Match{Key: "relations.ownedby", Values: []string{"group:default/team-a"}}, Order: byName, CountTotal: true},
+				[]string{"alpha"}, 2, true},
+			{"exists", Query{Limit: -1, Filter: filter.Exists{Key: "metadata.title"}, Order: byName},
+				[]string{"alpha", "charlie", "Echo"}, 0, false},
+			{"not", Query{Limit: -1, Filter: filter.All{Exprs: []filter.Expr{kindComponent, filter.Not{Expr: filter.Exists{Key: "metadata.tags"}}}}, Order: byName},
+				[]string{"charlie", "Echo", "fox_trot"}, 0, false},
+			{"full text", Query{Limit: -1, FullText: &FullText{Term: " ALP ", Fields: []string{"metadata.name", "metadata.title"}}, Order: byName, CountTotal: true},
+				[]string{"alpha", "charlie"}, 2, false},
+			{"full text escapes LIKE wildcards", Query{Limit: -1, FullText: &FullText{Term: "_", Fields: []string{"metadata.name"}}, CountTotal: true},
+				[]string{"fox_trot"}, 1, false},
+			{"full text percent", Query{Limit: -1, FullText: &FullText{Term: "%", Fields: []string{"metadata.name"}}, CountTotal: true},
+				nil, 0, false},
+			{"full text with no fields matches nothing", Query{Limit: -1, FullText: &FullText{Term: "alpha"}, CountTotal: true},
+				nil, 0, false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				page, err := f.st.QueryEntities(ctx, tt.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.want, names(t, page.Items)); diff != "" {
+					t.Errorf("items (-want +got):\n%s", diff)
+				}
+				if tt.q.CountTotal && page.TotalItems != tt.wantTotal {
+					t.Errorf("TotalItems = %d, want %d", page.TotalItems, tt.wantTotal)
+				}
+				if page.HasMore != tt.wantMore {
+					t.Errorf("HasMore = %v, want %v", page.HasMore, tt.wantMore)
+				}
+				if len(page.Items) > 0 && (page.First == nil || page.Last == nil) {
+					t.Errorf("First/Last not set on a non-empty page")
+				}
+			})
+		}
+	})
 }
 
 // TestQueryEntitiesKeyset pages through orderings with After, then back
@@ -282,174 +299,182 @@ func TestQueryEntitiesOrderAndPaging(t *testing.T) {
 // own argument) and NULLs sorting last in both directions of travel, with
 // and without DropMissing.
 func TestQueryEntitiesKeyset(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	tests := []struct {
-		name string
-		q    Query
-	}{
-		{"by id", Query{}},
-		{"by id, filtered", Query{Filter: filter.Match{Key: "kind", Values: []string{"component"}}}},
-		{"by name", Query{Order: []filter.Order{{Field: "metadata.name"}}, DropMissing: true}},
-		{"by name desc", Query{Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true}},
-		{"ties", Query{Order: []filter.Order{{Field: "spec.type"}}, DropMissing: true}},
-		{"ties desc", Query{Order: []filter.Order{{Field: "spec.type", Desc: true}}, DropMissing: true}},
-		{"missing last", Query{Order: []filter.Order{{Field: "metadata.title"}}}},
-		{"missing last desc", Query{Order: []filter.Order{{Field: "metadata.title", Desc: true}}}},
-	}
-	for _, tt := range tests {
-		for _, limit := range []int{1, 2, 3} {
-			t.Run(fmt.Sprintf("%s/limit %d", tt.name, limit), func(t *testing.T) {
-				all := tt.q
-				all.Limit = -1
-				want, err := f.st.QueryEntities(ctx, all)
-				if err != nil {
-					t.Fatal(err)
-				}
-				wantNames := names(t, want.Items)
-
-				var forward []string
-				var pages []Page
-				q := tt.q
-				q.Limit = limit
-				for i := 0; i < 20; i++ {
-					page, err := f.st.QueryEntities(ctx, q)
-					if err != nil {
-						t.Fatalf("page %d: %v", i+1, err)
-					}
-					pages = append(pages, page)
-					forward = append(forward, names(t, page.Items)...)
-					if !page.HasMore {
-						break
-					}
-					q.After = page.Last
-				}
-				if diff := cmp.Diff(wantNames, forward); diff != "" {
-					t.Errorf("paging forward (-unpaged +paged):\n%s", diff)
-				}
-
-				// Back from the last page.
-				var backward []string
-				q = tt.q
-				q.Limit = limit
-				q.Before = pages[len(pages)-1].First
-				backward = names(t, pages[len(pages)-1].Items)
-				for i := 0; i < 20 && q.Before != nil; i++ {
-					page, err := f.st.QueryEntities(ctx, q)
-					if err != nil {
-						t.Fatalf("page back %d: %v", i+1, err)
-					}
-					backward = append(names(t, page.Items), backward...)
-					if !page.HasMore {
-						break
-					}
-					q.Before = page.First
-				}
-				if diff := cmp.Diff(wantNames, backward); diff != "" {
-					t.Errorf("paging backward (-unpaged +paged):\n%s", diff)
-				}
-			})
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		ctx := context.Background()
+		tests := []struct {
+			name string
+			q    Query
+		}{
+			{"by id", Query{}},
+			{"by id, filtered", Query{Filter: filter.Match{Key: "kind", Values: []string{"component"}}}},
+			{"by name", Query{Order: []filter.Order{{Field: "metadata.name"}}, DropMissing: true}},
+			{"by name desc", Query{Order: []filter.Order{{Field: "metadata.name", Desc: true}}, DropMissing: true}},
+			{"ties", Query{Order: []filter.Order{{Field: "spec.type"}}, DropMissing: true}},
+			{"ties desc", Query{Order: []filter.Order{{Field: "spec.type", Desc: true}}, DropMissing: true}},
+			{"missing last", Query{Order: []filter.Order{{Field: "metadata.title"}}}},
+			{"missing last desc", Query{Order: []filter.Order{{Field: "metadata.title", Desc: true}}}},
 		}
-	}
+		for _, tt := range tests {
+			for _, limit := range []int{1, 2, 3} {
+				t.Run(fmt.Sprintf("%s/limit %d", tt.name, limit), func(t *testing.T) {
+					all := tt.q
+					all.Limit = -1
+					want, err := f.st.QueryEntities(ctx, all)
+					if err != nil {
+						t.Fatal(err)
+					}
+					wantNames := names(t, want.Items)
+
+					var forward []string
+					var pages []Page
+					q := tt.q
+					q.Limit = limit
+					for i := 0; i < 20; i++ {
+						page, err := f.st.QueryEntities(ctx, q)
+						if err != nil {
+							t.Fatalf("page %d: %v", i+1, err)
+						}
+						pages = append(pages, page)
+						forward = append(forward, names(t, page.Items)...)
+						if !page.HasMore {
+							break
+						}
+						q.After = page.Last
+					}
+					if diff := cmp.Diff(wantNames, forward); diff != "" {
+						t.Errorf("paging forward (-unpaged +paged):\n%s", diff)
+					}
+
+					// Back from the last page.
+					var backward []string
+					q = tt.q
+					q.Limit = limit
+					q.Before = pages[len(pages)-1].First
+					backward = names(t, pages[len(pages)-1].Items)
+					for i := 0; i < 20 && q.Before != nil; i++ {
+						page, err := f.st.QueryEntities(ctx, q)
+						if err != nil {
+							t.Fatalf("page back %d: %v", i+1, err)
+						}
+						backward = append(names(t, page.Items), backward...)
+						if !page.HasMore {
+							break
+						}
+						q.Before = page.First
+					}
+					if diff := cmp.Diff(wantNames, backward); diff != "" {
+						t.Errorf("paging backward (-unpaged +paged):\n%s", diff)
+					}
+				})
+			}
+		}
+	})
 }
 
 func TestQueryEntitiesInvalid(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	pos := &Position{ID: 1}
-	for _, q := range []Query{
-		{Limit: 1, After: pos, Before: pos},
-		{Limit: 1, After: pos, Order: []filter.Order{{Field: "a"}, {Field: "b"}}},
-	} {
-		if _, err := f.st.QueryEntities(ctx, q); err == nil {
-			t.Errorf("QueryEntities(%+v) = nil error", q)
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		ctx := context.Background()
+		pos := &Position{ID: 1}
+		for _, q := range []Query{
+			{Limit: 1, After: pos, Before: pos},
+			{Limit: 1, After: pos, Order: []filter.Order{{Field: "a"}, {Field: "b"}}},
+		} {
+			if _, err := f.st.QueryEntities(ctx, q); err == nil {
+				t.Errorf("QueryEntities(%+v) = nil error", q)
+			}
 		}
-	}
+	})
 }
 
 func TestFacets(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	tests := []struct {
-		name   string
-		facets []string
-		filter filter.Expr
-		want   map[string][]FacetCount
-	}{
-		{
-			name:   "kinds and types",
-			facets: []string{"kind", "spec.type"},
-			want: map[string][]FacetCount{
-				"kind":      {{"Component", 6}, {"Group", 2}},
-				"spec.type": {{"library", 1}, {"service", 4}, {"team", 2}, {"website", 1}},
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		ctx := context.Background()
+		tests := []struct {
+			name   string
+			facets []string
+			filter filter.Expr
+			want   map[string][]FacetCount
+		}{
+			{
+				name:   "kinds and types",
+				facets: []string{"kind", "spec.type"},
+				want: map[string][]FacetCount{
+					"kind":      {{"Component", 6}, {"Group", 2}},
+					"spec.type": {{"library", 1}, {"service", 4}, {"team", 2}, {"website", 1}},
+				},
 			},
-		},
-		{
-			name:   "filtered, case kept, arrays counted per item",
-			facets: []string{"metadata.name", "metadata.tags"},
-			filter: filter.Exists{Key: "metadata.tags"},
-			want: map[string][]FacetCount{
-				"metadata.name": {{"alpha", 1}, {"bravo", 1}, {"delta", 1}},
-				"metadata.tags": {{"ada", 1}, {"go", 2}, {"kafka", 1}, {"zig", 1}},
+			{
+				name:   "filtered, case kept, arrays counted per item",
+				facets: []string{"metadata.name", "metadata.tags"},
+				filter: filter.Exists{Key: "metadata.tags"},
+				want: map[string][]FacetCount{
+					"metadata.name": {{"alpha", 1}, {"bravo", 1}, {"delta", 1}},
+					"metadata.tags": {{"ada", 1}, {"go", 2}, {"kafka", 1}, {"zig", 1}},
+				},
 			},
-		},
-		{
-			name:   "case-insensitive facet key",
-			facets: []string{"Spec.Type"},
-			filter: filter.Match{Key: "relations.ownedby", Values: []string{"group:default/team-b"}},
-			want:   map[string][]FacetCount{"Spec.Type": {{"service", 1}, {"website", 1}}},
-		},
-		{
-			name:   "unknown facet",
-			facets: []string{"spec.nope"},
-			want:   map[string][]FacetCount{"spec.nope": {}},
-		},
-		{
-			name:   "relations",
-			facets: []string{"relations.ownerof"},
-			filter: filter.Match{Key: "kind", Values: []string{"group"}},
-			want:   map[string][]FacetCount{"relations.ownerof": {{"component:default/alpha", 1}, {"component:default/bravo", 1}, {"component:default/charlie", 1}, {"component:default/echo", 1}}},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.st.Facets(ctx, tt.facets, tt.filter)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Facets (-want +got):\n%s", diff)
-			}
-		})
-	}
-	// Echo keeps its case in facets.
-	got, err := f.st.Facets(ctx, []string{"metadata.name"}, filter.Match{Key: "metadata.name", Values: []string{"echo"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]FacetCount{{"Echo", 1}}, got["metadata.name"]); diff != "" {
-		t.Errorf("case of facet values (-want +got):\n%s", diff)
-	}
+			{
+				name:   "case-insensitive facet key",
+				facets: []string{"Spec.Type"},
+				filter: filter.Match{Key: "relations.ownedby", Values: []string{"group:default/team-b"}},
+				want:   map[string][]FacetCount{"Spec.Type": {{"service", 1}, {"website", 1}}},
+			},
+			{
+				name:   "unknown facet",
+				facets: []string{"spec.nope"},
+				want:   map[string][]FacetCount{"spec.nope": {}},
+			},
+			{
+				name:   "relations",
+				facets: []string{"relations.ownerof"},
+				filter: filter.Match{Key: "kind", Values: []string{"group"}},
+				want:   map[string][]FacetCount{"relations.ownerof": {{"component:default/alpha", 1}, {"component:default/bravo", 1}, {"component:default/charlie", 1}, {"component:default/echo", 1}}},
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := f.st.Facets(ctx, tt.facets, tt.filter)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("Facets (-want +got):\n%s", diff)
+				}
+			})
+		}
+		// Echo keeps its case in facets.
+		got, err := f.st.Facets(ctx, []string{"metadata.name"}, filter.Match{Key: "metadata.name", Values: []string{"echo"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]FacetCount{{"Echo", 1}}, got["metadata.name"]); diff != "" {
+			t.Errorf("case of facet values (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestEntitiesByRefs(t *testing.T) {
-	f := newFixture(t)
-	keys := []string{"component:default/echo", "component:default/nope", "group:default/team-a", "component:default/echo"}
-	got, err := f.st.EntitiesByRefs(context.Background(), keys, filter.Match{Key: "kind", Values: []string{"component"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var refs []string
-	for _, b := range got {
-		if b == nil {
-			refs = append(refs, "null")
-			continue
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		keys := []string{"component:default/echo", "component:default/nope", "group:default/team-a", "component:default/echo"}
+		got, err := f.st.EntitiesByRefs(context.Background(), keys, filter.Match{Key: "kind", Values: []string{"component"}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		refs = append(refs, strings.ToLower(names(t, []json.RawMessage{b})[0]))
-	}
-	if diff := cmp.Diff([]string{"echo", "null", "null", "echo"}, refs); diff != "" {
-		t.Errorf("EntitiesByRefs (-want +got):\n%s", diff)
-	}
+		var refs []string
+		for _, b := range got {
+			if b == nil {
+				refs = append(refs, "null")
+				continue
+			}
+			refs = append(refs, strings.ToLower(names(t, []json.RawMessage{b})[0]))
+		}
+		if diff := cmp.Diff([]string{"echo", "null", "null", "echo"}, refs); diff != "" {
+			t.Errorf("EntitiesByRefs (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // TestQueryEntitiesDrivingMatch checks that a default-ordered query with a
@@ -459,164 +484,168 @@ func TestEntitiesByRefs(t *testing.T) {
 // order, HasMore, positions and totals, forward with After and back with
 // Before.
 func TestQueryEntitiesDrivingMatch(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	match := func(key, value string) filter.Match {
-		return filter.Match{Key: key, Values: []string{value}}
-	}
-	// widen adds a value nothing has, which keeps the results but stops the
-	// match from driving the query.
-	widen := func(m filter.Match) filter.Match {
-		return filter.Match{Key: m.Key, Values: append(slices.Clone(m.Values), "no-such-value")}
-	}
-	kind := match("kind", "component")
-	tests := []struct {
-		name           string
-		driven, bypass filter.Expr
-		wantAll        []string
-	}{
-		{"kind", kind, widen(kind),
-			f.byID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot")},
-		{"array field", match("metadata.tags", "go"), widen(match("metadata.tags", "go")),
-			f.byID("alpha", "bravo")},
-		{"relation", match("relations.ownedby", "group:default/team-b"), widen(match("relations.ownedby", "group:default/team-b")),
-			f.byID("bravo", "Echo")},
-		{"under all, with the rest", filter.All{Exprs: []filter.Expr{filter.Exists{Key: "metadata.title"}, kind}},
-			filter.All{Exprs: []filter.Expr{filter.Exists{Key: "metadata.title"}, widen(kind)}},
-			f.byID("alpha", "charlie", "Echo")},
-		{"under all, with a not", filter.All{Exprs: []filter.Expr{kind, filter.Not{Expr: match("spec.type", "service")}}},
-			filter.All{Exprs: []filter.Expr{widen(kind), filter.Not{Expr: match("spec.type", "service")}}},
-			f.byID("bravo", "delta")},
-		{"matches nothing", match("kind", "api"), widen(match("kind", "api")), nil},
-	}
-	for _, tt := range tests {
-		if _, _, ok := drivingMatch(tt.driven); !ok {
-			t.Fatalf("%s: %#v does not drive the query", tt.name, tt.driven)
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		ctx := context.Background()
+		match := func(key, value string) filter.Match {
+			return filter.Match{Key: key, Values: []string{value}}
 		}
-		if _, _, ok := drivingMatch(tt.bypass); ok {
-			t.Fatalf("%s: %#v drives the query", tt.name, tt.bypass)
+		// widen adds a value nothing has, which keeps the results but stops the
+		// match from driving the query.
+		widen := func(m filter.Match) filter.Match {
+			return filter.Match{Key: m.Key, Values: append(slices.Clone(m.Values), "no-such-value")}
 		}
-		for _, limit := range []int{1, 2, 3, 10} {
-			t.Run(fmt.Sprintf("%s/limit %d", tt.name, limit), func(t *testing.T) {
-				run := func(q Query) (drivenPage, bypassPage Page) {
-					t.Helper()
-					q.Filter = tt.driven
-					d, err := f.st.QueryEntities(ctx, q)
-					if err != nil {
-						t.Fatalf("driven: %v", err)
+		kind := match("kind", "component")
+		tests := []struct {
+			name           string
+			driven, bypass filter.Expr
+			wantAll        []string
+		}{
+			{"kind", kind, widen(kind),
+				f.byID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot")},
+			{"array field", match("metadata.tags", "go"), widen(match("metadata.tags", "go")),
+				f.byID("alpha", "bravo")},
+			{"relation", match("relations.ownedby", "group:default/team-b"), widen(match("relations.ownedby", "group:default/team-b")),
+				f.byID("bravo", "Echo")},
+			{"under all, with the rest", filter.All{Exprs: []filter.Expr{filter.Exists{Key: "metadata.title"}, kind}},
+				filter.All{Exprs: []filter.Expr{filter.Exists{Key: "metadata.title"}, widen(kind)}},
+				f.byID("alpha", "charlie", "Echo")},
+			{"under all, with a not", filter.All{Exprs: []filter.Expr{kind, filter.Not{Expr: match("spec.type", "service")}}},
+				filter.All{Exprs: []filter.Expr{widen(kind), filter.Not{Expr: match("spec.type", "service")}}},
+				f.byID("bravo", "delta")},
+			{"matches nothing", match("kind", "api"), widen(match("kind", "api")), nil},
+		}
+		for _, tt := range tests {
+			if _, _, ok := drivingMatch(tt.driven); !ok {
+				t.Fatalf("%s: %#v does not drive the query", tt.name, tt.driven)
+			}
+			if _, _, ok := drivingMatch(tt.bypass); ok {
+				t.Fatalf("%s: %#v drives the query", tt.name, tt.bypass)
+			}
+			for _, limit := range []int{1, 2, 3, 10} {
+				t.Run(fmt.Sprintf("%s/limit %d", tt.name, limit), func(t *testing.T) {
+					run := func(q Query) (drivenPage, bypassPage Page) {
+						t.Helper()
+						q.Filter = tt.driven
+						d, err := f.st.QueryEntities(ctx, q)
+						if err != nil {
+							t.Fatalf("driven: %v", err)
+						}
+						q.Filter = tt.bypass
+						b, err := f.st.QueryEntities(ctx, q)
+						if err != nil {
+							t.Fatalf("bypass: %v", err)
+						}
+						if diff := cmp.Diff(names(t, b.Items), names(t, d.Items)); diff != "" {
+							t.Errorf("items (-bypass +driven):\n%s", diff)
+						}
+						if diff := cmp.Diff(b, d, cmp.Comparer(func(x, y json.RawMessage) bool { return string(x) == string(y) })); diff != "" {
+							t.Errorf("page (-bypass +driven):\n%s", diff)
+						}
+						return d, b
 					}
-					q.Filter = tt.bypass
-					b, err := f.st.QueryEntities(ctx, q)
-					if err != nil {
-						t.Fatalf("bypass: %v", err)
-					}
-					if diff := cmp.Diff(names(t, b.Items), names(t, d.Items)); diff != "" {
-						t.Errorf("items (-bypass +driven):\n%s", diff)
-					}
-					if diff := cmp.Diff(b, d, cmp.Comparer(func(x, y json.RawMessage) bool { return string(x) == string(y) })); diff != "" {
-						t.Errorf("page (-bypass +driven):\n%s", diff)
-					}
-					return d, b
-				}
 
-				q := Query{Limit: limit, CountTotal: true}
-				var forward []string
-				var last Page
-				for i := 0; ; i++ {
-					if i == 20 {
-						t.Fatal("paging forward does not end")
+					q := Query{Limit: limit, CountTotal: true}
+					var forward []string
+					var last Page
+					for i := 0; ; i++ {
+						if i == 20 {
+							t.Fatal("paging forward does not end")
+						}
+						d, _ := run(q)
+						if q.CountTotal && d.TotalItems != len(tt.wantAll) {
+							t.Errorf("TotalItems = %d, want %d", d.TotalItems, len(tt.wantAll))
+						}
+						forward = append(forward, names(t, d.Items)...)
+						last = d
+						if !d.HasMore {
+							break
+						}
+						q.After, q.CountTotal = d.Last, false
 					}
-					d, _ := run(q)
-					if q.CountTotal && d.TotalItems != len(tt.wantAll) {
-						t.Errorf("TotalItems = %d, want %d", d.TotalItems, len(tt.wantAll))
+					if diff := cmp.Diff(tt.wantAll, forward); diff != "" {
+						t.Errorf("paging forward (-want +got):\n%s", diff)
 					}
-					forward = append(forward, names(t, d.Items)...)
-					last = d
-					if !d.HasMore {
-						break
+					if last.First == nil {
+						return
 					}
-					q.After, q.CountTotal = d.Last, false
-				}
-				if diff := cmp.Diff(tt.wantAll, forward); diff != "" {
-					t.Errorf("paging forward (-want +got):\n%s", diff)
-				}
-				if last.First == nil {
-					return
-				}
-				backward := names(t, last.Items)
-				q = Query{Limit: limit, Before: last.First}
-				for i := 0; ; i++ {
-					if i == 20 {
-						t.Fatal("paging backward does not end")
+					backward := names(t, last.Items)
+					q = Query{Limit: limit, Before: last.First}
+					for i := 0; ; i++ {
+						if i == 20 {
+							t.Fatal("paging backward does not end")
+						}
+						d, _ := run(q)
+						backward = append(names(t, d.Items), backward...)
+						if !d.HasMore {
+							break
+						}
+						q.Before = d.First
 					}
-					d, _ := run(q)
-					backward = append(names(t, d.Items), backward...)
-					if !d.HasMore {
-						break
+					if diff := cmp.Diff(tt.wantAll, backward); diff != "" {
+						t.Errorf("paging backward (-want +got):\n%s", diff)
 					}
-					q.Before = d.First
-				}
-				if diff := cmp.Diff(tt.wantAll, backward); diff != "" {
-					t.Errorf("paging backward (-want +got):\n%s", diff)
-				}
-			})
+				})
+			}
 		}
-	}
+	})
 }
 
 // TestDefaultOrderIsCreationOrder checks that the default order and the
 // positions follow the internal id, the order entities were first seen in,
 // and not the uid: the uids are rewritten in reverse here.
 func TestDefaultOrderIsCreationOrder(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	for _, table := range []string{"refresh_state", "final_entities"} {
-		if _, err := f.st.w.ExecContext(ctx, `UPDATE `+table+` SET uid = printf('u-%03d', 1000 - id)`); err != nil {
-			t.Fatal(err)
-		}
-	}
-	check := func(t *testing.T, filt filter.Expr, want []string) {
-		t.Helper()
-		var got []string
-		var ids []int64
-		q := Query{Limit: 1, Filter: filt}
-		for range 20 {
-			page, err := f.st.QueryEntities(ctx, q)
-			if err != nil {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		ctx := context.Background()
+		for _, table := range []string{"refresh_state", "final_entities"} {
+			if _, err := f.st.w.ExecContext(ctx, `UPDATE `+table+` SET uid = 'u-' || CAST(1000 - id AS TEXT)`); err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, names(t, page.Items)...)
-			if page.First != nil {
-				ids = append(ids, page.First.ID)
+		}
+		check := func(t *testing.T, filt filter.Expr, want []string) {
+			t.Helper()
+			var got []string
+			var ids []int64
+			q := Query{Limit: 1, Filter: filt}
+			for range 20 {
+				page, err := f.st.QueryEntities(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, names(t, page.Items)...)
+				if page.First != nil {
+					ids = append(ids, page.First.ID)
+				}
+				if !page.HasMore {
+					break
+				}
+				q.After = page.Last
 			}
-			if !page.HasMore {
-				break
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("order (-want +got):\n%s", diff)
 			}
-			q.After = page.Last
+			if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) || (len(ids) > 0 && ids[0] <= 0) {
+				t.Errorf("position ids %v are not positive and strictly increasing", ids)
+			}
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("order (-want +got):\n%s", diff)
-		}
-		if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) || (len(ids) > 0 && ids[0] <= 0) {
-			t.Errorf("position ids %v are not positive and strictly increasing", ids)
-		}
-	}
-	check(t, nil, f.created)
-	check(t, filter.Match{Key: "kind", Values: []string{"component"}}, f.created[:6])
+		check(t, nil, f.created)
+		check(t, filter.Match{Key: "kind", Values: []string{"component"}}, f.created[:6])
 
-	// An entity removed and supplied again is seen anew: it goes last.
-	var without []testEntity
-	for _, e := range fixtureEntities {
-		if e.name != "alpha" {
-			without = append(without, e)
+		// An entity removed and supplied again is seen anew: it goes last.
+		var without []testEntity
+		for _, e := range fixtureEntities {
+			if e.name != "alpha" {
+				without = append(without, e)
+			}
 		}
-	}
-	f.ingest(t, without)
-	f.ingest(t, append(without, fixtureEntities[0]))
-	want := []string{"bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b", "alpha"}
-	if diff := cmp.Diff(want, f.created); diff != "" {
-		t.Fatalf("fixture creation order (-want +got):\n%s", diff)
-	}
-	check(t, nil, want)
-	check(t, filter.Match{Key: "kind", Values: []string{"component"}}, f.byID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot"))
+		f.ingest(t, without)
+		f.ingest(t, append(without, fixtureEntities[0]))
+		want := []string{"bravo", "charlie", "delta", "Echo", "fox_trot", "team-a", "team-b", "alpha"}
+		if diff := cmp.Diff(want, f.created); diff != "" {
+			t.Fatalf("fixture creation order (-want +got):\n%s", diff)
+		}
+		check(t, nil, want)
+		check(t, filter.Match{Key: "kind", Values: []string{"component"}}, f.byID("alpha", "bravo", "charlie", "delta", "Echo", "fox_trot"))
+	})
 }

@@ -34,9 +34,12 @@ const stitchChunk = 500
 // and flattening are CPU work), and written by the one writer connection.
 func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
 	var n int
-	err := s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		refs, err := queryStrings(ctx, tx, `SELECT entity_ref FROM stitch_queue WHERE next_stitch_at <= ? ORDER BY next_stitch_at LIMIT ?`,
-			s.now().UnixMilli(), limit)
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		// On PostgreSQL the claimed queue rows stay locked until this
+		// transaction ends: other replicas stitch other entities, and a
+		// replica that dies releases its claim with its connection.
+		refs, err := queryStrings(ctx, tx, `SELECT entity_ref FROM stitch_queue WHERE next_stitch_at <= ?
+			ORDER BY next_stitch_at LIMIT ?`+s.d.skipLocked, s.now().UnixMilli(), limit)
 		if err != nil {
 			return err
 		}
@@ -81,7 +84,7 @@ func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
 
 type stitcher struct {
 	ctx               context.Context
-	tx                *sql.Tx
+	tx                *txn
 	now               int64
 	upsert, delSearch *sql.Stmt
 	insSearch         *bulk
@@ -89,9 +92,10 @@ type stitcher struct {
 	changed           bool           // some final entity was written
 }
 
-func newStitcher(ctx context.Context, tx *sql.Tx, now int64) (*stitcher, error) {
+func newStitcher(ctx context.Context, tx *txn, now int64) (*stitcher, error) {
 	st := &stitcher{ctx: ctx, tx: tx, now: now,
-		insSearch: newBulk(ctx, tx, `INSERT OR REPLACE INTO search (key, value, entity_id, original_value, first) VALUES `, "", 5)}
+		insSearch: newBulk(ctx, tx, `INSERT INTO search (key, value, entity_id, original_value, first) VALUES `,
+			` ON CONFLICT (key, value, entity_id) DO UPDATE SET original_value = excluded.original_value, first = excluded.first`, 5)}
 	var err error
 	if st.upsert, err = tx.PrepareContext(ctx, `INSERT INTO final_entities (id, uid, entity_ref, final_entity, hash, last_updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)

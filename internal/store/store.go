@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"embed"
 	"errors"
@@ -26,23 +27,31 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// Store is the catalog's database. SQLite allows one writer at a time, so
-// writes go through a single connection and reads through a pool.
+// Store is the catalog's database: embedded SQLite by default, PostgreSQL
+// in production. SQLite allows one writer at a time, so there writes go
+// through a single connection and reads through a pool; on PostgreSQL both
+// share one pool, and several replicas may write at once.
 type Store struct {
-	w   *sql.DB // the one writer connection
-	r   *sql.DB // readers
+	d   *dialect
+	w   pool // writes: SQLite's one writer connection
+	r   pool // reads
 	now func() time.Time
 	// counts and facets cache query results per catalog generation.
 	counts resultCache[int]
 	facets resultCache[[]FacetCount]
 }
 
-// Options tune Open.
+// Options tune Open and OpenPostgres.
 type Options struct {
 	// Now is the clock; nil means time.Now. Tests pass a fake.
 	Now func() time.Time
-	// ReadConns bounds the reader pool (default 4).
+	// ReadConns bounds the SQLite reader pool (default 4).
 	ReadConns int
+	// MaxConns bounds the PostgreSQL pool (default 10).
+	MaxConns int
+	// TLS, if set, replaces the TLS configuration the PostgreSQL URL's
+	// sslmode implies (for a CA bundle given in configuration).
+	TLS *tls.Config
 }
 
 // Open opens (creating if needed) the SQLite database at path, or an
@@ -83,7 +92,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	s := &Store{w: w, r: w, now: opts.Now}
+	d := sqliteDialect
+	s := &Store{d: d, w: pool{w, d}, r: pool{w, d}, now: opts.Now}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -96,7 +106,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 		r.SetMaxOpenConns(opts.ReadConns)
 		r.SetMaxIdleConns(opts.ReadConns)
-		s.r = r
+		s.r = pool{r, d}
 	}
 	return s, nil
 }
@@ -104,73 +114,128 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error {
 	var errs []error
-	if s.r != s.w {
-		errs = append(errs, s.r.Close())
+	if s.r.db != s.w.db {
+		errs = append(errs, s.r.db.Close())
 	}
-	errs = append(errs, s.w.Close())
+	errs = append(errs, s.w.db.Close())
 	return errors.Join(errs...)
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return s.r.db.PingContext(ctx) }
 
-// migrate applies the embedded migrations not yet recorded in
-// schema_migrations, each in its own transaction, in file-name order.
+// migrate applies the embedded migrations of the store's dialect not yet
+// recorded in schema_migrations, in file-name order, in one transaction.
+// On PostgreSQL the transaction first takes an advisory lock, so replicas
+// starting together apply each migration once: the others wait, then find
+// it recorded.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
+	names, err := s.migrationNames()
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(filepath.Base(name), ".sql")
-		var n int
-		if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-			return fmt.Errorf("read schema_migrations: %w", err)
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		if s.d == postgresDialect {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, migrationLockID); err != nil {
+				return fmt.Errorf("lock migrations: %w", err)
+			}
 		}
-		if n > 0 {
-			continue
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		for _, name := range names {
+			version := strings.TrimSuffix(filepath.Base(name), ".sql")
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+				return fmt.Errorf("read schema_migrations: %w", err)
+			}
+			if n > 0 {
+				continue
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-				version, s.now().UnixMilli())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("apply migration %s: %w", version, err)
+			// The body is run as is: it may hold several statements,
+			// and its quoted strings must not be rebound.
+			if _, err := tx.tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("apply migration %s: %w", version, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+				version, s.now().UnixMilli()); err != nil {
+				return fmt.Errorf("record migration %s: %w", version, err)
+			}
 		}
+		return nil
+	})
+}
+
+// migrationLockID is the PostgreSQL advisory lock key migrations hold.
+const migrationLockID = 0x61747269756d // "atrium"
+
+func (s *Store) migrationNames() ([]string, error) {
+	names, err := fs.Glob(migrations, "migrations/"+s.d.name+"/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Ready reports whether the database answers and every migration this
+// build knows has been applied (GET /readyz).
+func (s *Store) Ready(ctx context.Context) error {
+	names, err := s.migrationNames()
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if n < len(names) {
+		return fmt.Errorf("database schema is behind: %d of %d migrations applied", n, len(names))
 	}
 	return nil
 }
 
-// tx runs fn in a write transaction, committing if it returns nil.
+// maxTxAttempts bounds how often a transaction is retried after a
+// serialization failure or deadlock, which concurrent replicas can cause
+// on PostgreSQL.
+const maxTxAttempts = 8
+
+// tx runs fn in a write transaction, committing if it returns nil. On
+// PostgreSQL a transaction that failed because it raced another (a
+// deadlock, a serialization failure, a unique key another replica took
+// first) is rolled back and run again, so fn must only set its results,
+// never accumulate them across calls.
 //
 // fn gets a context that is never cancelled: a write transaction is short
 // and is better finished than interrupted, and the SQLite driver watches a
 // cancellable context with a goroutine and a progress callback on every
 // statement, which costs more than many of the statements themselves.
-func (s *Store) tx(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, fn func(context.Context, *txn) error) error {
 	ctx = context.WithoutCancel(ctx)
-	tx, err := s.w.BeginTx(ctx, nil)
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, fn)
+		if err == nil || attempt == maxTxAttempts || !s.retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+	}
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(context.Context, *txn) error) error {
+	sqlTx, err := s.w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(ctx, tx); err != nil {
-		_ = tx.Rollback()
+	if err := fn(ctx, &txn{sqlTx, s.d}); err != nil {
+		_ = sqlTx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
