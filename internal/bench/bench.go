@@ -6,6 +6,7 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,7 +43,17 @@ type IngestOptions struct {
 	// Logger, if set, receives the catalog's logs (at debug level, the
 	// duration of every processing and stitching round).
 	Logger *slog.Logger
+	// Postgres, if set, is a PostgreSQL URL to ingest into instead of
+	// SQLite in Dir. The benchmark works in the schema BenchSchema, which
+	// it empties first.
+	Postgres string
+	// Replicas is how many catalog services share the PostgreSQL database,
+	// each with its own connection pool, as replicas would (default 1).
+	Replicas int
 }
+
+// BenchSchema is the PostgreSQL schema benchmarks work in.
+const BenchSchema = "atrium_bench"
 
 // IngestReport is what Ingest measured.
 type IngestReport struct {
@@ -78,18 +89,40 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 	rep.GenerateSeconds = time.Since(t0).Seconds()
 	fmt.Fprintf(progress, "generated %d entities in %d files (%.1fs)\n", stats.Entities, len(stats.Files), rep.GenerateSeconds)
 
-	st, err := store.Open(ctx, filepath.Join(dir, "atrium.sqlite"), store.Options{})
-	if err != nil {
-		return rep, err
+	replicas := max(opts.Replicas, 1)
+	if replicas > 1 && opts.Postgres == "" {
+		return rep, fmt.Errorf("several replicas need PostgreSQL")
 	}
-	defer st.Close()
-	svc := newService(st, stats.Root, opts.Logger)
+	if opts.Postgres != "" {
+		if err := resetSchema(ctx, opts.Postgres); err != nil {
+			return rep, err
+		}
+	}
+	var svcs []*catalog.Service
+	var st *store.Store
+	for range replicas {
+		s, err := openStore(ctx, dir, opts.Postgres)
+		if err != nil {
+			return rep, err
+		}
+		defer s.Close()
+		st = s
+		svcs = append(svcs, newService(s, stats.Root, opts.Logger))
+	}
 	t1 := time.Now()
-	if err := svc.SyncConfigLocations(ctx); err != nil {
+	if err := svcs[0].SyncConfigLocations(ctx); err != nil {
 		return rep, err
 	}
-	if err := svc.Sync(ctx); err != nil {
-		return rep, err
+	// Each replica works until it finds nothing left to claim; when the
+	// last one stops, the catalog has caught up.
+	errs := make(chan error, len(svcs))
+	for _, svc := range svcs {
+		go func() { errs <- svc.Sync(ctx) }()
+	}
+	for range svcs {
+		if err := <-errs; err != nil {
+			return rep, err
+		}
 	}
 	rep.QueryableSeconds = time.Since(t1).Seconds()
 	page, err := st.QueryEntities(ctx, store.Query{CountTotal: true})
@@ -105,6 +138,35 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 	rep.PeakRSSMiB = peakRSSMiB()
 	fmt.Fprintf(progress, "ingested %d entities in %.1fs\n", rep.Entities, rep.QueryableSeconds)
 	return rep, nil
+}
+
+// openStore opens the benchmark's database: PostgreSQL in BenchSchema
+// when pgURL is set, else SQLite in dir.
+func openStore(ctx context.Context, dir, pgURL string) (*store.Store, error) {
+	if pgURL == "" {
+		return store.Open(ctx, filepath.Join(dir, "atrium.sqlite"), store.Options{})
+	}
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		return nil, fmt.Errorf("--postgres: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", BenchSchema)
+	u.RawQuery = q.Encode()
+	return store.OpenPostgres(ctx, u.String(), store.Options{})
+}
+
+// resetSchema empties BenchSchema.
+func resetSchema(ctx context.Context, pgURL string) error {
+	db, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+BenchSchema+` CASCADE; CREATE SCHEMA `+BenchSchema); err != nil {
+		return fmt.Errorf("reset schema %s: %w", BenchSchema, err)
+	}
+	return nil
 }
 
 // newService builds a catalog service that reads the synthetic files.
@@ -140,6 +202,9 @@ func peakRSSMiB() float64 {
 type QueryOptions struct {
 	// Dir holds a database made by Ingest.
 	Dir string
+	// Postgres, if set, reads the database Ingest made in BenchSchema
+	// there instead.
+	Postgres string
 	// Iterations per query kind.
 	Iterations int
 	Seed       int64
@@ -159,7 +224,7 @@ type QueryResult struct {
 // Query times the catalog API's common requests, in process through the
 // real HTTP handler (routing, SQL, JSON), against the database in opts.Dir.
 func Query(ctx context.Context, opts QueryOptions) ([]QueryResult, error) {
-	st, err := store.Open(ctx, filepath.Join(opts.Dir, "atrium.sqlite"), store.Options{})
+	st, err := openStore(ctx, opts.Dir, opts.Postgres)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,8 @@ func benchCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmark ingestion and queries on a synthetic organisation"}
 	var components, iterations int
 	var seed int64
-	var dir, cpuProfile string
+	var dir, cpuProfile, pgURL string
+	var replicas int
 	var verbose bool
 	ingest := func(cmd *cobra.Command) (string, error) {
 		d := dir
@@ -30,7 +31,8 @@ func benchCmd() *cobra.Command {
 		} else if entries, err := os.ReadDir(d); err == nil && len(entries) > 0 {
 			return "", fmt.Errorf("--dir %s is not empty", d)
 		}
-		opts := bench.IngestOptions{Components: components, Seed: seed, Dir: d, Progress: cmd.ErrOrStderr()}
+		opts := bench.IngestOptions{Components: components, Seed: seed, Dir: d, Progress: cmd.ErrOrStderr(),
+			Postgres: pgURL, Replicas: replicas}
 		if verbose {
 			opts.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
@@ -39,6 +41,11 @@ func benchCmd() *cobra.Command {
 			return d, err
 		}
 		w := cmd.OutOrStdout()
+		if pgURL != "" {
+			fmt.Fprintf(w, "database:              PostgreSQL, %d replica(s)\n", max(replicas, 1))
+		} else {
+			fmt.Fprintf(w, "database:              SQLite\n")
+		}
 		fmt.Fprintf(w, "components:            %d\n", rep.Components)
 		fmt.Fprintf(w, "entities:              %d\n", rep.Entities)
 		fmt.Fprintf(w, "queryable after:       %.2f s\n", rep.QueryableSeconds)
@@ -48,7 +55,7 @@ func benchCmd() *cobra.Command {
 	}
 	ingestCmd := &cobra.Command{
 		Use:   "ingest",
-		Short: "Generate an organisation and time its ingestion into a fresh SQLite database",
+		Short: "Generate an organisation and time its ingestion into a fresh database (SQLite, or PostgreSQL with --postgres)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cpuProfile != "" {
@@ -75,7 +82,18 @@ func benchCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d := dir
-			if _, err := os.Stat(filepath.Join(dir, "atrium.sqlite")); dir == "" || err != nil {
+			if pgURL != "" {
+				// Ingest when asked to size the catalog, else reuse the last one.
+				if cmd.Flags().Changed("components") {
+					var err error
+					if d, err = ingest(cmd); err != nil {
+						return err
+					}
+					if dir == "" {
+						defer os.RemoveAll(d)
+					}
+				}
+			} else if _, err := os.Stat(filepath.Join(dir, "atrium.sqlite")); dir == "" || err != nil {
 				var err error
 				if d, err = ingest(cmd); err != nil {
 					return err
@@ -84,7 +102,7 @@ func benchCmd() *cobra.Command {
 					defer os.RemoveAll(d)
 				}
 			}
-			res, err := bench.Query(cmd.Context(), bench.QueryOptions{Dir: d, Iterations: iterations, Seed: seed})
+			res, err := bench.Query(cmd.Context(), bench.QueryOptions{Dir: d, Postgres: pgURL, Iterations: iterations, Seed: seed})
 			if err != nil {
 				return err
 			}
@@ -101,7 +119,9 @@ func benchCmd() *cobra.Command {
 		c.Flags().Int64Var(&seed, "seed", 1, "random seed of the generated organisation")
 		c.Flags().BoolVar(&verbose, "verbose", false, "log the duration of every processing and stitching round to stderr")
 		c.Flags().StringVar(&dir, "dir", "", "folder for the generated files and database (default: a temporary folder, removed afterwards)")
+		c.Flags().StringVar(&pgURL, "postgres", "", "PostgreSQL URL to benchmark instead of SQLite; works in the schema "+bench.BenchSchema+", which ingest empties first")
 	}
+	ingestCmd.Flags().IntVar(&replicas, "replicas", 1, "catalog services sharing the PostgreSQL database, each with its own connection pool")
 	ingestCmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	queryCmd.Flags().IntVar(&iterations, "iterations", 1000, "requests per query kind")
 	cmd.AddCommand(ingestCmd, queryCmd)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -116,4 +117,17 @@ func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 
 func (t *txn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	return t.tx.PrepareContext(ctx, t.d.rebind(query))
+}
+
+// lock serialises transactions that take the same named lock until this
+// one ends: a PostgreSQL advisory lock. On SQLite every write transaction
+// is already alone.
+func (t *txn) lock(ctx context.Context, name string) error {
+	if t.d != postgresDialect {
+		return nil
+	}
+	if _, err := t.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(?))`, name); err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	return nil
 }

@@ -128,6 +128,10 @@ func (w *writer) strings(q string, args ...any) ([]string, error) {
 func (s *Store) DeleteOrphans(ctx context.Context) ([]string, error) {
 	var deleted []string
 	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		// One replica sweeps at a time; the others find nothing left.
+		if err := tx.lock(ctx, "orphan-sweep"); err != nil {
+			return err
+		}
 		w := newWriter(ctx, tx, s.now())
 		defer w.close()
 		refs, err := w.strings(`SELECT entity_ref FROM refresh_state s

@@ -174,6 +174,7 @@ func (s *Store) Pending(ctx context.Context) (due, stitch int, err error) {
 func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval) ([]Conflict, error) {
 	var conflicts []Conflict
 	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		conflicts = nil // a retried transaction starts over
 		w := newWriter(ctx, tx, s.now())
 		w.interval = iv
 		defer w.close()
@@ -195,6 +196,12 @@ func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval)
 func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Child) ([]Conflict, error) {
 	var conflicts []Conflict
 	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		conflicts = nil // a retried transaction starts over
+		// Replicas starting together all load the configured locations:
+		// one at a time, so they agree on the provider's roots.
+		if err := tx.lock(ctx, "provider:"+sourceKey); err != nil {
+			return err
+		}
 		w := newWriter(ctx, tx, s.now())
 		defer w.close()
 		source := providerSource(sourceKey)
