@@ -15,6 +15,7 @@ import (
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
+	"github.com/atrium-dev/atrium/internal/metrics"
 )
 
 // CatalogPrefix is where the app mounts the catalog API. NewCatalogHandler
@@ -121,6 +122,9 @@ func (p *prefixRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h, pattern := p.mux.Handler(r2)
 	if pattern != "" {
+		// Name the endpoint, not just the prefix, in request metrics.
+		method, path, _ := strings.Cut(pattern, " ")
+		metrics.SetRoute(r.Context(), method+" "+p.prefix+path)
 		p.mux.ServeHTTP(w, r2) // the mux, not h, sets the path values
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
 	"github.com/atrium-dev/atrium/internal/config"
+	"github.com/atrium-dev/atrium/internal/metrics"
 	"github.com/atrium-dev/atrium/internal/store"
 )
 
@@ -27,21 +28,77 @@ type App struct {
 	Store   *store.Store
 	Catalog *catalog.Service
 	handler http.Handler
+
+	// Metrics is the registry served at GET /metrics.
+	Metrics *metrics.Registry
+	// ClaimDuration is atrium_catalog_claim_duration_seconds{queue}: how
+	// long one claim of a batch of work takes, in seconds, for queue
+	// "processing". The catalog engine observes it.
+	ClaimDuration *metrics.HistogramVec
 }
 
 // New opens the database and builds the services for cfg.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	if !cfg.Backend.Database.IsSQLite() {
-		return nil, fmt.Errorf("backend.database.client %q is not supported yet; use sqlite", cfg.Backend.Database.Client)
-	}
-	st, err := store.Open(ctx, cfg.Backend.Database.SQLitePath(), store.Options{})
+	st, err := OpenStore(ctx, cfg.Backend.Database)
 	if err != nil {
 		return nil, err
 	}
-	svc := catalog.New(st, CatalogOptions(cfg, log))
-	a := &App{cfg: cfg, log: log, Store: st, Catalog: svc}
-	a.handler = a.routes()
+	a := &App{cfg: cfg, log: log, Store: st}
+	a.registerMetrics()
+	opts := CatalogOptions(cfg, log)
+	opts.ObserveClaim = func(d time.Duration) { a.ClaimDuration.With("processing").Observe(d.Seconds()) }
+	a.Catalog = catalog.New(st, opts)
+	a.handler = metrics.InstrumentHTTP(a.Metrics, a.routes())
 	return a, nil
+}
+
+// registerMetrics creates the app's registry and the catalog metrics that
+// are not the HTTP middleware's.
+func (a *App) registerMetrics() {
+	a.Metrics = metrics.NewRegistry()
+	a.Metrics.RegisterRuntime(time.Now())
+	a.Metrics.NewGaugeFunc("atrium_catalog_queue_depth",
+		"Entities waiting in each catalog queue: due for processing, or waiting to be stitched.",
+		func(ctx context.Context) ([]metrics.Sample, error) {
+			due, stitch, err := a.Store.Pending(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return []metrics.Sample{
+				{LabelValues: []string{"processing"}, Value: float64(due)},
+				{LabelValues: []string{"stitching"}, Value: float64(stitch)},
+			}, nil
+		}, "queue")
+	a.ClaimDuration = a.Metrics.NewHistogramVec("atrium_catalog_claim_duration_seconds",
+		"Time to claim one batch of catalog work from the database, by queue.",
+		metrics.DefaultBuckets(), "queue")
+	a.Metrics.NewGaugeFunc("atrium_catalog_entities",
+		"Entities in the catalog by processing state.",
+		func(ctx context.Context) ([]metrics.Sample, error) {
+			states, err := a.Store.EntityStates(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return []metrics.Sample{
+				{LabelValues: []string{"processed"}, Value: float64(states.Processed)},
+				{LabelValues: []string{"failed"}, Value: float64(states.Failed)},
+				{LabelValues: []string{"orphaned"}, Value: float64(states.Orphaned)},
+				{LabelValues: []string{"unprocessed"}, Value: float64(states.Unprocessed)},
+			}, nil
+		}, "state")
+}
+
+// OpenStore opens the configured database: SQLite, or PostgreSQL for
+// client "pg".
+func OpenStore(ctx context.Context, db config.Database) (*store.Store, error) {
+	if db.IsSQLite() {
+		return store.Open(ctx, db.SQLitePath(), store.Options{})
+	}
+	tlsConfig, err := db.PostgresTLS()
+	if err != nil {
+		return nil, err
+	}
+	return store.OpenPostgres(ctx, db.PostgresURL(), store.Options{TLS: tlsConfig})
 }
 
 // CatalogOptions translates configuration into catalog service options.
@@ -120,13 +177,14 @@ func (a *App) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := a.Store.Ping(r.Context()); err != nil {
+		if err := a.Store.Ready(r.Context()); err != nil {
 			a.log.Error("readiness check failed", "err", err)
 			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	mux.Handle("GET /metrics", a.Metrics.Handler(a.log))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "Atrium is running. The catalog API is at /api/catalog/entities.")

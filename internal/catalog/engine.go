@@ -113,9 +113,13 @@ const maxPendingChildren = 5000
 // parallel and writes the results as they come, in transactions of at most
 // about maxPendingChildren emitted children.
 func (s *Service) processBatch(ctx context.Context) (int, error) {
+	claimStart := time.Now()
 	work, err := s.st.ClaimDue(ctx, s.opts.BatchSize, s.opts.ProcessingInterval)
 	if err != nil {
 		return 0, err
+	}
+	if s.opts.ObserveClaim != nil {
+		s.opts.ObserveClaim(time.Since(claimStart))
 	}
 	if len(work) == 0 {
 		return 0, nil

@@ -53,6 +53,9 @@ type Options struct {
 	// PollInterval is how often an idle loop looks for due work (default 1s).
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// ObserveClaim, if set, receives how long each claim of due entities
+	// took (for the claim latency metric).
+	ObserveClaim func(time.Duration)
 }
 
 // Service is the catalog: it ingests locations and answers queries.

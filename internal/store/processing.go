@@ -169,6 +169,35 @@ func (s *Store) Pending(ctx context.Context) (due, stitch int, err error) {
 	return due, stitch, err
 }
 
+// EntityStates counts entities by processing state.
+type EntityStates struct {
+	// Processed entities are served as last processed without errors.
+	Processed int
+	// Failed entities have processing errors (and are served as last
+	// processed, if ever).
+	Failed int
+	// Orphaned entities are no longer emitted by any parent or provider.
+	Orphaned int
+	// Unprocessed entities have never been processed successfully.
+	Unprocessed int
+}
+
+// EntityStates counts the catalog's entities by processing state. An
+// orphan also counts in one of the other states.
+func (s *Store) EntityStates(ctx context.Context) (EntityStates, error) {
+	var st EntityStates
+	err := s.r.QueryRowContext(ctx, `SELECT
+		coalesce(sum(CASE WHEN processed_entity IS NOT NULL AND errors IS NULL THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN errors IS NOT NULL THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN NOT EXISTS (SELECT 1 FROM refresh_state_references r WHERE r.target = s.entity_ref) THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN processed_entity IS NULL THEN 1 ELSE 0 END), 0)
+		FROM refresh_state s`).Scan(&st.Processed, &st.Failed, &st.Orphaned, &st.Unprocessed)
+	if err != nil {
+		return EntityStates{}, fmt.Errorf("count entity states: %w", err)
+	}
+	return st, nil
+}
+
 // WriteResults stores processing results in one transaction and queues the
 // stitching they make necessary. Unchanged results write nothing.
 func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval) ([]Conflict, error) {
