@@ -25,6 +25,14 @@ func OpenPostgres(ctx context.Context, url string, opts Options) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL connection: %w", err)
 	}
+	// The search table's keys and values are very unevenly spread
+	// (kind=component may be half the catalog, metadata.name=x one row),
+	// so a plan is only good for the values it was made for: PostgreSQL's
+	// generic plans for prepared statements, used after five executions,
+	// turn a 40 ms page into seconds.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	if opts.TLS != nil {
 		t := opts.TLS.Clone()
 		if t.ServerName == "" {

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -39,6 +40,10 @@ type Store struct {
 	// counts and facets cache query results per catalog generation.
 	counts resultCache[int]
 	facets resultCache[[]FacetCount]
+	// analyzeMu guards sinceAnalyze, the entities stitched since
+	// PostgreSQL's statistics were last refreshed.
+	analyzeMu    sync.Mutex
+	sinceAnalyze int
 }
 
 // Options tune Open and OpenPostgres.
