@@ -13,8 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -356,4 +356,3 @@ func truncateHead(s string, n int) string {
 	}
 	return "...\n" + s[len(s)-n:]
 }
-
