@@ -5,11 +5,13 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
 	"github.com/atrium-dev/atrium/internal/config"
+	"github.com/atrium-dev/atrium/internal/events"
 	"github.com/atrium-dev/atrium/internal/metrics"
 	"github.com/atrium-dev/atrium/internal/store"
 )
@@ -27,6 +30,8 @@ type App struct {
 	log     *slog.Logger
 	Store   *store.Store
 	Catalog *catalog.Service
+	// Events carries change notifications between replicas.
+	Events  events.Bus
 	handler http.Handler
 
 	// Metrics is the registry served at GET /metrics.
@@ -43,9 +48,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, Store: st}
+	bus, err := OpenEvents(ctx, cfg.Backend.Database, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, Store: st, Events: bus}
 	a.registerMetrics()
 	opts := CatalogOptions(cfg, log)
+	opts.Events = bus
 	opts.ObserveClaim = func(d time.Duration) { a.ClaimDuration.With("processing").Observe(d.Seconds()) }
 	a.Catalog = catalog.New(st, opts)
 	a.handler = metrics.InstrumentHTTP(a.Metrics, a.routes())
@@ -99,6 +110,23 @@ func OpenStore(ctx context.Context, db config.Database) (*store.Store, error) {
 		return nil, err
 	}
 	return store.OpenPostgres(ctx, db.PostgresURL(), store.Options{TLS: tlsConfig})
+}
+
+// OpenEvents opens the change-notification bus the database implies: in
+// process on SQLite (one process), LISTEN/NOTIFY on PostgreSQL (replicas).
+func OpenEvents(ctx context.Context, db config.Database, log *slog.Logger) (events.Bus, error) {
+	// Host and pid say where an event came from; the random part keeps
+	// two apps in one process apart.
+	host, _ := os.Hostname()
+	origin := events.WithOrigin(fmt.Sprintf("%s-%d-%s", host, os.Getpid(), rand.Text()[:6]))
+	if db.IsSQLite() {
+		return events.NewLocal(origin), nil
+	}
+	tlsConfig, err := db.PostgresTLS()
+	if err != nil {
+		return nil, err
+	}
+	return events.NewPostgres(ctx, db.PostgresURL(), log, origin, events.WithTLS(tlsConfig))
 }
 
 // CatalogOptions translates configuration into catalog service options.
@@ -244,4 +272,4 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 }
 
 // Close releases the app's resources when Run was not called.
-func (a *App) Close() error { return a.Store.Close() }
+func (a *App) Close() error { return errors.Join(a.Events.Close(), a.Store.Close()) }

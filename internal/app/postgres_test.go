@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atrium-dev/atrium/internal/app"
+	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/config"
 	"github.com/atrium-dev/atrium/internal/store/storetest"
 )
@@ -95,4 +97,43 @@ func jsonValue(t *testing.T, s string) any {
 		t.Fatalf("not JSON: %v: %s", err, s)
 	}
 	return v
+}
+
+// TestCatalogChangesReachOtherReplicas ingests on one replica and expects
+// the other, sharing the PostgreSQL database, to hear of the change.
+func TestCatalogChangesReachOtherReplicas(t *testing.T) {
+	pgURL := storetest.PostgresURL(t)
+	ctx := context.Background()
+	newApp := func() *app.App {
+		cfg := config.Default()
+		cfg.Backend.Database = config.Database{Client: config.ClientPostgres, Connection: config.DatabaseConnection{String: pgURL}}
+		cfg.Catalog.Locations[0].Target = filepath.Join(examplesDir(t), "all.yaml")
+		a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
+	writer, reader := newApp(), newApp()
+	sub := reader.Events.Subscribe(catalog.TopicEntitiesChanged)
+	defer sub.Close()
+	if err := writer.Catalog.SyncConfigLocations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.Catalog.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-sub.Events():
+		if e.Lost || e.Origin == reader.Events.Origin() {
+			t.Errorf("got %+v, want a change from the other replica", e)
+		}
+		var payload struct{ Count int }
+		if err := json.Unmarshal(e.Payload, &payload); err != nil || payload.Count <= 0 {
+			t.Errorf("payload %s: want a positive count (%v)", e.Payload, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change event reached the other replica within 10 s")
+	}
 }

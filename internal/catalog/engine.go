@@ -2,10 +2,12 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/atrium-dev/atrium/internal/events"
 	"github.com/atrium-dev/atrium/internal/store"
 )
 
@@ -81,9 +83,12 @@ func (s *Service) step(ctx context.Context, sweep bool) (busy, swept bool, err e
 	// what it processed.
 	if !busy || time.Since(s.lastStitch) >= stitchEvery {
 		s.lastStitch = time.Now()
-		n, err := s.st.Stitch(ctx, s.opts.BatchSize*20)
+		n, changed, err := s.st.Stitch(ctx, s.opts.BatchSize*20)
 		if err != nil {
 			return false, false, fmt.Errorf("stitch: %w", err)
+		}
+		if changed > 0 {
+			s.publishChanged(ctx, changed)
 		}
 		if n > 0 {
 			s.log.Debug("stitched entities", "count", n, "duration", time.Since(s.lastStitch))
@@ -171,4 +176,24 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 		return 0, writeErr
 	}
 	return len(work), nil
+}
+
+// TopicEntitiesChanged is the event published when stitching changed
+// served entities; its payload is {"count": n}. Caches of catalog query
+// results and live views listen for it, on every replica.
+const TopicEntitiesChanged events.Topic = "catalog.entities.changed"
+
+// publishChanged tells every replica that count entities changed. A lost
+// event costs a listener some freshness, never correctness, so a failure
+// is only logged.
+func (s *Service) publishChanged(ctx context.Context, count int) {
+	if s.opts.Events == nil {
+		return
+	}
+	payload, _ := json.Marshal(struct {
+		Count int `json:"count"`
+	}{count})
+	if err := s.opts.Events.Publish(ctx, events.Event{Topic: TopicEntitiesChanged, Payload: payload}); err != nil {
+		s.log.Warn("could not publish catalog change", "err", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
+	"github.com/atrium-dev/atrium/internal/events"
 	"github.com/atrium-dev/atrium/internal/store"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	// PollInterval is how often an idle loop looks for due work (default 1s).
 	PollInterval time.Duration
 	Logger       *slog.Logger
+	// Events, if set, receives TopicEntitiesChanged after every stitching
+	// round that changed served entities.
+	Events events.Bus
 	// ObserveClaim, if set, receives how long each claim of due entities
 	// took (for the claim latency metric).
 	ObserveClaim func(time.Duration)

@@ -151,7 +151,7 @@ func (f *catalogFixture) ingest(t *testing.T, entities []testEntity) {
 		t.Fatal(err)
 	}
 	for i := 0; ; i++ {
-		n, err := f.st.Stitch(ctx, 100)
+		n, _, err := f.st.Stitch(ctx, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

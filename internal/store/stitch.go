@@ -28,13 +28,13 @@ const stitchChunk = 500
 // processed entity, its relations from both ends, its processing errors as
 // status items and its orphan mark; then rewrites its search rows. An
 // unchanged final entity writes nothing. It returns how many queue entries
-// it consumed.
+// it consumed and how many final entities it changed.
 //
 // Each chunk is read with a few batched queries, built in parallel (JSON
 // and flattening are CPU work), and written by the one writer connection.
-func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
-	var n, changed int
-	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
+func (s *Store) Stitch(ctx context.Context, limit int) (consumed, changed int, err error) {
+	var n int
+	err = s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		// On PostgreSQL the claimed queue rows stay locked until this
 		// transaction ends: other replicas stitch other entities, and a
 		// replica that dies releases its claim with its connection.
@@ -80,10 +80,13 @@ func (s *Store) Stitch(ctx context.Context, limit int) (int, error) {
 		}
 		return nil
 	})
-	if err == nil && s.d == postgresDialect {
+	if err != nil {
+		return 0, 0, err
+	}
+	if s.d == postgresDialect {
 		s.analyzeAfter(ctx, changed, n < limit)
 	}
-	return n, err
+	return n, changed, nil
 }
 
 // analyzeEvery is how many stitched entities make PostgreSQL's statistics
