@@ -5,36 +5,53 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// bulkRows is how many rows one multi-row statement carries. Per-statement
-// overhead (driver, VDBE setup) dominates single-row inserts; a few hundred
-// rows per statement amortises it while staying far below SQLite's limit on
-// bound parameters.
+// bulkRows is how many rows one multi-row statement carries on SQLite.
+// Per-statement overhead (driver, VDBE setup) dominates single-row inserts;
+// a few hundred rows per statement amortises it while staying far below
+// SQLite's limit on bound parameters.
 const bulkRows = 200
 
-// bulk batches rows into multi-row INSERT statements within a transaction.
+// copyRows is how many rows one COPY carries on PostgreSQL.
+const copyRows = 5000
+
+// bulk batches rows into a table within a transaction. On SQLite it writes
+// multi-row INSERT statements. On PostgreSQL it COPYs the rows into a
+// temporary staging table and inserts them from there in one statement:
+// COPY skips parsing and planning per row, and going through the staging
+// table keeps the statement's ON CONFLICT clause, which COPY lacks.
 type bulk struct {
 	ctx    context.Context
 	tx     *txn
-	prefix string // "INSERT INTO t (a, b) VALUES "
+	table  string
+	cols   []string
 	suffix string // e.g. " ON CONFLICT DO NOTHING"
-	ncols  int
 	args   []any
 	full   *sql.Stmt
+	staged bool // PostgreSQL: the staging table exists in this session
 }
 
-func newBulk(ctx context.Context, tx *txn, prefix, suffix string, ncols int) *bulk {
-	return &bulk{ctx: ctx, tx: tx, prefix: prefix, suffix: suffix, ncols: ncols}
+// newBulk starts a batch of rows into table's cols, written with suffix
+// after the INSERT (an ON CONFLICT clause, or "").
+func newBulk(ctx context.Context, tx *txn, table string, cols []string, suffix string) *bulk {
+	return &bulk{ctx: ctx, tx: tx, table: table, cols: cols, suffix: suffix}
 }
 
 // add queues one row, flushing a full batch.
 func (b *bulk) add(vals ...any) error {
-	if len(vals) != b.ncols {
-		panic(fmt.Sprintf("store: bulk row has %d values, want %d", len(vals), b.ncols))
+	if len(vals) != len(b.cols) {
+		panic(fmt.Sprintf("store: bulk row into %s has %d values, want %d", b.table, len(vals), len(b.cols)))
 	}
 	b.args = append(b.args, vals...)
-	if len(b.args) >= bulkRows*b.ncols {
+	limit := bulkRows
+	if b.tx.d == postgresDialect {
+		limit = copyRows
+	}
+	if len(b.args) >= limit*len(b.cols) {
 		return b.flush()
 	}
 	return nil
@@ -42,32 +59,42 @@ func (b *bulk) add(vals ...any) error {
 
 // flush writes the queued rows.
 func (b *bulk) flush() error {
-	n := len(b.args) / b.ncols
+	n := len(b.args) / len(b.cols)
 	if n == 0 {
 		return nil
 	}
 	var err error
-	if n == bulkRows {
-		if b.full == nil {
-			if b.full, err = b.tx.PrepareContext(b.ctx, b.statement(n)); err != nil {
-				return fmt.Errorf("prepare bulk insert: %w", err)
-			}
-		}
-		_, err = b.full.ExecContext(b.ctx, b.args...)
+	if b.tx.d == postgresDialect {
+		err = b.copy(n)
 	} else {
-		_, err = b.tx.ExecContext(b.ctx, b.statement(n), b.args...)
+		err = b.insert(n)
 	}
 	b.args = b.args[:0]
 	if err != nil {
-		return fmt.Errorf("bulk insert: %w", err)
+		return fmt.Errorf("bulk insert into %s: %w", b.table, err)
 	}
 	return nil
 }
 
+func (b *bulk) insert(n int) error {
+	if n < bulkRows {
+		_, err := b.tx.ExecContext(b.ctx, b.statement(n), b.args...)
+		return err
+	}
+	if b.full == nil {
+		var err error
+		if b.full, err = b.tx.PrepareContext(b.ctx, b.statement(n)); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+	}
+	_, err := b.full.ExecContext(b.ctx, b.args...)
+	return err
+}
+
 func (b *bulk) statement(n int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", b.ncols), ", ") + ")"
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(b.cols)), ", ") + ")"
 	var sb strings.Builder
-	sb.WriteString(b.prefix)
+	sb.WriteString("INSERT INTO " + b.table + " (" + strings.Join(b.cols, ", ") + ") VALUES ")
 	for i := range n {
 		if i > 0 {
 			sb.WriteString(", ")
@@ -76,6 +103,37 @@ func (b *bulk) statement(n int) string {
 	}
 	sb.WriteString(b.suffix)
 	return sb.String()
+}
+
+// copy writes n rows through the staging table.
+func (b *bulk) copy(n int) error {
+	stage := "stage_" + b.table
+	if !b.staged {
+		// LIKE copies the column types (and collations); ON COMMIT DELETE
+		// ROWS empties it whatever happens to the transaction.
+		if _, err := b.tx.ExecContext(b.ctx, `CREATE TEMP TABLE IF NOT EXISTS `+stage+` (LIKE `+b.table+`) ON COMMIT DELETE ROWS`); err != nil {
+			return err
+		}
+		b.staged = true
+	}
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = b.args[i*len(b.cols) : (i+1)*len(b.cols)]
+	}
+	err := b.tx.conn.Raw(func(driverConn any) error {
+		conn := driverConn.(*stdlib.Conn).Conn()
+		_, err := conn.CopyFrom(b.ctx, pgx.Identifier{stage}, b.cols, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	cols := strings.Join(b.cols, ", ")
+	if _, err := b.tx.ExecContext(b.ctx, `INSERT INTO `+b.table+` (`+cols+`) SELECT `+cols+` FROM `+stage+b.suffix); err != nil {
+		return err
+	}
+	_, err = b.tx.ExecContext(b.ctx, `TRUNCATE `+stage)
+	return err
 }
 
 func (b *bulk) close() {

@@ -99,8 +99,9 @@ func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) *s
 
 // txn is a transaction that speaks the store's SQL in its dialect.
 type txn struct {
-	tx *sql.Tx
-	d  *dialect
+	tx   *sql.Tx
+	d    *dialect
+	conn *sql.Conn // the transaction's connection, for COPY
 }
 
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {

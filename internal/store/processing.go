@@ -303,7 +303,7 @@ func newWriter(ctx context.Context, tx *txn, now time.Time) *writer {
 			last_discovery_at = excluded.last_discovery_at
 		WHERE refresh_state.location_key IS NULL OR refresh_state.location_key = excluded.location_key
 		RETURNING id, result_hash`)
-	w.insRel = newBulk(ctx, tx, `INSERT INTO relations (source_ref, type, target_ref, originating_id) VALUES `, ` ON CONFLICT DO NOTHING`, 4)
+	w.insRel = newBulk(ctx, tx, "relations", []string{"source_ref", "type", "target_ref", "originating_id"}, ` ON CONFLICT DO NOTHING`)
 	return w
 }
 
@@ -364,8 +364,8 @@ func (w *writer) flushStitches() error {
 	// it, then queues the entity again; DO NOTHING would let the stitch
 	// (which read the entity before this transaction's changes) drop the
 	// request.
-	q := newBulk(w.ctx, w.tx, `INSERT INTO stitch_queue (entity_ref, next_stitch_at) VALUES `,
-		` ON CONFLICT (entity_ref) DO UPDATE SET next_stitch_at = excluded.next_stitch_at`, 2)
+	q := newBulk(w.ctx, w.tx, "stitch_queue", []string{"entity_ref", "next_stitch_at"},
+		` ON CONFLICT (entity_ref) DO UPDATE SET next_stitch_at = excluded.next_stitch_at`)
 	defer q.close()
 	for _, ref := range refs {
 		if err := q.add(ref, w.now); err != nil {
@@ -378,7 +378,7 @@ func (w *writer) flushStitches() error {
 
 // insertRefs records that source emits each of targets, in key order.
 func (w *writer) insertRefs(source string, targets map[string]bool) error {
-	b := newBulk(w.ctx, w.tx, `INSERT INTO refresh_state_references (source, target) VALUES `, ` ON CONFLICT DO NOTHING`, 2)
+	b := newBulk(w.ctx, w.tx, "refresh_state_references", []string{"source", "target"}, ` ON CONFLICT DO NOTHING`)
 	defer b.close()
 	for _, t := range slices.Sorted(maps.Keys(targets)) {
 		if err := b.add(source, t); err != nil {
@@ -660,8 +660,8 @@ func (w *writer) insertNew(children []Child, keep map[string]bool) (rest []Child
 		}
 	}
 	ids := idAllocator{w: w}
-	ins := newBulk(w.ctx, w.tx, `INSERT INTO refresh_state (id, uid, entity_ref, unprocessed_entity, unprocessed_hash,
-		emit_problems, location_key, next_update_at, last_discovery_at, processed_entity, errors, result_hash, relations_emitted) VALUES `, "", 13)
+	ins := newBulk(w.ctx, w.tx, "refresh_state", []string{"id", "uid", "entity_ref", "unprocessed_entity", "unprocessed_hash",
+		"emit_problems", "location_key", "next_update_at", "last_discovery_at", "processed_entity", "errors", "result_hash", "relations_emitted"}, "")
 	defer ins.close()
 	for _, c := range children {
 		r := c.Result

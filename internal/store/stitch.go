@@ -117,24 +117,19 @@ type stitcher struct {
 	ctx               context.Context
 	tx                *txn
 	now               int64
-	upsert, delSearch *sql.Stmt
-	insSearch         *bulk
+	delSearch         *sql.Stmt
+	upsert, insSearch *bulk
 	runs              [][]pendingRow // sorted runs of new search rows, one per chunk
 	changed           int            // final entities written
 }
 
 func newStitcher(ctx context.Context, tx *txn, now int64) (*stitcher, error) {
 	st := &stitcher{ctx: ctx, tx: tx, now: now,
-		insSearch: newBulk(ctx, tx, `INSERT INTO search (key, value, entity_id, original_value, first) VALUES `,
-			` ON CONFLICT (key, value, entity_id) DO UPDATE SET original_value = excluded.original_value, first = excluded.first`, 5)}
+		insSearch: newBulk(ctx, tx, "search", []string{"key", "value", "entity_id", "original_value", "first"},
+			` ON CONFLICT (key, value, entity_id) DO UPDATE SET original_value = excluded.original_value, first = excluded.first`)}
+	st.upsert = newBulk(ctx, tx, "final_entities", []string{"id", "uid", "entity_ref", "final_entity", "hash", "last_updated_at"},
+		` ON CONFLICT (id) DO UPDATE SET final_entity = excluded.final_entity, hash = excluded.hash, last_updated_at = excluded.last_updated_at`)
 	var err error
-	if st.upsert, err = tx.PrepareContext(ctx, `INSERT INTO final_entities (id, uid, entity_ref, final_entity, hash, last_updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET final_entity = excluded.final_entity, hash = excluded.hash,
-			last_updated_at = excluded.last_updated_at`); err != nil {
-		st.close()
-		return nil, fmt.Errorf("prepare stitch: %w", err)
-	}
 	if st.delSearch, err = tx.PrepareContext(ctx, `DELETE FROM search WHERE key = ? AND value = ? AND entity_id = ?`); err != nil {
 		st.close()
 		return nil, fmt.Errorf("prepare stitch: %w", err)
@@ -144,10 +139,9 @@ func newStitcher(ctx context.Context, tx *txn, now int64) (*stitcher, error) {
 
 func (st *stitcher) close() {
 	st.insSearch.close()
-	for _, s := range []*sql.Stmt{st.upsert, st.delSearch} {
-		if s != nil {
-			s.Close()
-		}
+	st.upsert.close()
+	if st.delSearch != nil {
+		st.delSearch.Close()
 	}
 }
 
@@ -237,8 +231,8 @@ func (st *stitcher) write(b *build) error {
 			continue
 		}
 		st.changed++
-		if _, err := st.upsert.ExecContext(st.ctx, in.id, in.uid, in.ref, string(out.body), out.hash, st.now); err != nil {
-			return fmt.Errorf("write final entity %s: %w", in.ref, err)
+		if err := st.upsert.add(in.id, in.uid, in.ref, string(out.body), out.hash, st.now); err != nil {
+			return fmt.Errorf("write final entities: %w", err)
 		}
 		for _, r := range out.drop {
 			if _, err := st.delSearch.ExecContext(st.ctx, r.Key, r.Value, in.id); err != nil {
@@ -248,6 +242,9 @@ func (st *stitcher) write(b *build) error {
 	}
 	if len(b.rows) > 0 {
 		st.runs = append(st.runs, b.rows)
+	}
+	if err := st.upsert.flush(); err != nil {
+		return fmt.Errorf("write final entities: %w", err)
 	}
 	return nil
 }

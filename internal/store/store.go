@@ -232,11 +232,16 @@ func (s *Store) tx(ctx context.Context, fn func(context.Context, *txn) error) er
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(context.Context, *txn) error) error {
-	sqlTx, err := s.w.db.BeginTx(ctx, nil)
+	conn, err := s.w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(ctx, &txn{sqlTx, s.d}); err != nil {
+	if err := fn(ctx, &txn{sqlTx, s.d, conn}); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
