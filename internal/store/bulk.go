@@ -105,8 +105,16 @@ func (b *bulk) statement(n int) string {
 	return sb.String()
 }
 
-// copy writes n rows through the staging table.
+// copy writes n rows: straight into the table when there is no ON
+// CONFLICT clause to honour, else through the staging table.
 func (b *bulk) copy(n int) error {
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = b.args[i*len(b.cols) : (i+1)*len(b.cols)]
+	}
+	if b.suffix == "" {
+		return b.copyInto(b.table, rows)
+	}
 	stage := "stage_" + b.table
 	if !b.staged {
 		// LIKE copies the column types (and collations); ON COMMIT DELETE
@@ -116,24 +124,28 @@ func (b *bulk) copy(n int) error {
 		}
 		b.staged = true
 	}
-	rows := make([][]any, n)
-	for i := range rows {
-		rows[i] = b.args[i*len(b.cols) : (i+1)*len(b.cols)]
-	}
-	err := b.tx.conn.Raw(func(driverConn any) error {
-		conn := driverConn.(*stdlib.Conn).Conn()
-		_, err := conn.CopyFrom(b.ctx, pgx.Identifier{stage}, b.cols, pgx.CopyFromRows(rows))
+	if err := b.copyInto(stage, rows); err != nil {
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("copy: %w", err)
 	}
 	cols := strings.Join(b.cols, ", ")
 	if _, err := b.tx.ExecContext(b.ctx, `INSERT INTO `+b.table+` (`+cols+`) SELECT `+cols+` FROM `+stage+b.suffix); err != nil {
 		return err
 	}
-	_, err = b.tx.ExecContext(b.ctx, `TRUNCATE `+stage)
+	_, err := b.tx.ExecContext(b.ctx, `TRUNCATE `+stage)
 	return err
+}
+
+// copyInto COPYs rows into table, within the transaction.
+func (b *bulk) copyInto(table string, rows [][]any) error {
+	err := b.tx.conn.Raw(func(driverConn any) error {
+		conn := driverConn.(*stdlib.Conn).Conn()
+		_, err := conn.CopyFrom(b.ctx, pgx.Identifier{table}, b.cols, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return nil
 }
 
 func (b *bulk) close() {

@@ -118,7 +118,13 @@ type stitcher struct {
 	tx                *txn
 	now               int64
 	delSearch         *sql.Stmt
-	upsert, insSearch *bulk
+	// Entities stitched before are upserted; new ones are inserted, which
+	// on PostgreSQL means COPYed straight into the table. Should a new
+	// entity's row exist after all (another replica got there first), the
+	// insert fails, the transaction is retried, and the retry reads the
+	// entity as stitched before.
+	upsert, insSearch       *bulk
+	insertNew, insSearchNew *bulk
 	runs              [][]pendingRow // sorted runs of new search rows, one per chunk
 	changed           int            // final entities written
 }
@@ -127,8 +133,11 @@ func newStitcher(ctx context.Context, tx *txn, now int64) (*stitcher, error) {
 	st := &stitcher{ctx: ctx, tx: tx, now: now,
 		insSearch: newBulk(ctx, tx, "search", []string{"key", "value", "entity_id", "original_value", "first"},
 			` ON CONFLICT (key, value, entity_id) DO UPDATE SET original_value = excluded.original_value, first = excluded.first`)}
-	st.upsert = newBulk(ctx, tx, "final_entities", []string{"id", "uid", "entity_ref", "final_entity", "hash", "last_updated_at"},
+	finalCols := []string{"id", "uid", "entity_ref", "final_entity", "hash", "last_updated_at"}
+	st.upsert = newBulk(ctx, tx, "final_entities", finalCols,
 		` ON CONFLICT (id) DO UPDATE SET final_entity = excluded.final_entity, hash = excluded.hash, last_updated_at = excluded.last_updated_at`)
+	st.insertNew = newBulk(ctx, tx, "final_entities", finalCols, "")
+	st.insSearchNew = newBulk(ctx, tx, "search", []string{"key", "value", "entity_id", "original_value", "first"}, "")
 	var err error
 	if st.delSearch, err = tx.PrepareContext(ctx, `DELETE FROM search WHERE key = ? AND value = ? AND entity_id = ?`); err != nil {
 		st.close()
@@ -138,8 +147,9 @@ func newStitcher(ctx context.Context, tx *txn, now int64) (*stitcher, error) {
 }
 
 func (st *stitcher) close() {
-	st.insSearch.close()
-	st.upsert.close()
+	for _, b := range []*bulk{st.insSearch, st.upsert, st.insertNew, st.insSearchNew} {
+		b.close()
+	}
 	if st.delSearch != nil {
 		st.delSearch.Close()
 	}
@@ -206,7 +216,7 @@ func startBuild(inputs []stitchInput) *build {
 		b.rows = make([]pendingRow, 0, n)
 		for i, out := range b.outputs {
 			for _, r := range out.add {
-				b.rows = append(b.rows, pendingRow{r, b.inputs[i].id})
+				b.rows = append(b.rows, pendingRow{r, b.inputs[i].id, !b.inputs[i].oldBody.Valid})
 			}
 		}
 		slices.SortFunc(b.rows, comparePending)
@@ -231,7 +241,11 @@ func (st *stitcher) write(b *build) error {
 			continue
 		}
 		st.changed++
-		if err := st.upsert.add(in.id, in.uid, in.ref, string(out.body), out.hash, st.now); err != nil {
+		b := st.upsert
+		if !in.oldBody.Valid {
+			b = st.insertNew
+		}
+		if err := b.add(in.id, in.uid, in.ref, string(out.body), out.hash, st.now); err != nil {
 			return fmt.Errorf("write final entities: %w", err)
 		}
 		for _, r := range out.drop {
@@ -243,8 +257,10 @@ func (st *stitcher) write(b *build) error {
 	if len(b.rows) > 0 {
 		st.runs = append(st.runs, b.rows)
 	}
-	if err := st.upsert.flush(); err != nil {
-		return fmt.Errorf("write final entities: %w", err)
+	for _, b := range []*bulk{st.upsert, st.insertNew} {
+		if err := b.flush(); err != nil {
+			return fmt.Errorf("write final entities: %w", err)
+		}
 	}
 	return nil
 }
@@ -407,6 +423,9 @@ func inList(values []string) (string, []any) {
 type pendingRow struct {
 	SearchRow
 	id int64
+	// fresh says the entity has never been stitched: it has no search
+	// rows yet (ids are never reused), so its rows need no ON CONFLICT.
+	fresh bool
 }
 
 // flushSearch writes the pending search rows in index order, merging the
@@ -420,7 +439,11 @@ func (st *stitcher) flushSearch() error {
 	for h.Len() > 0 {
 		run := (*h)[0]
 		r := run[0]
-		if err := st.insSearch.add(r.Key, r.Value, r.id, nullIfEmpty(r.Original), r.First); err != nil {
+		b := st.insSearch
+		if r.fresh {
+			b = st.insSearchNew
+		}
+		if err := b.add(r.Key, r.Value, r.id, nullIfEmpty(r.Original), r.First); err != nil {
 			return fmt.Errorf("insert search row: %w", err)
 		}
 		if len(run) == 1 {
@@ -431,7 +454,10 @@ func (st *stitcher) flushSearch() error {
 		}
 	}
 	st.runs = nil
-	return st.insSearch.flush()
+	if err := st.insSearch.flush(); err != nil {
+		return err
+	}
+	return st.insSearchNew.flush()
 }
 
 // runHeap orders sorted runs of search rows by their first row.
