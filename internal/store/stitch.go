@@ -114,10 +114,10 @@ func (s *Store) analyzeAfter(ctx context.Context, changed int, drained bool) {
 }
 
 type stitcher struct {
-	ctx               context.Context
-	tx                *txn
-	now               int64
-	delSearch         *sql.Stmt
+	ctx       context.Context
+	tx        *txn
+	now       int64
+	delSearch *sql.Stmt
 	// Entities stitched before are upserted; new ones are inserted, which
 	// on PostgreSQL means COPYed straight into the table. Should a new
 	// entity's row exist after all (another replica got there first), the
@@ -125,8 +125,8 @@ type stitcher struct {
 	// entity as stitched before.
 	upsert, insSearch       *bulk
 	insertNew, insSearchNew *bulk
-	runs              [][]pendingRow // sorted runs of new search rows, one per chunk
-	changed           int            // final entities written
+	runs                    [][]pendingRow // sorted runs of new search rows, one per chunk
+	changed                 int            // final entities written
 }
 
 func newStitcher(ctx context.Context, tx *txn, now int64) (*stitcher, error) {
