@@ -216,6 +216,13 @@ func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval)
 		}
 		return w.flushStitches()
 	})
+	if err == nil {
+		written := len(results)
+		for _, r := range results {
+			written += len(r.Children)
+		}
+		s.analyzeAfter(ctx, written, false)
+	}
 	return conflicts, err
 }
 

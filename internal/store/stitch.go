@@ -83,34 +83,38 @@ func (s *Store) Stitch(ctx context.Context, limit int) (consumed, changed int, e
 	if err != nil {
 		return 0, 0, err
 	}
-	if s.d == postgresDialect {
-		s.analyzeAfter(ctx, changed, n < limit)
-	}
+	s.analyzeAfter(ctx, changed, n < limit)
 	return n, changed, nil
 }
 
-// analyzeEvery is how many stitched entities make PostgreSQL's statistics
-// stale enough to refresh them ourselves.
+// analyzeEvery is the fewest written entities that make PostgreSQL's
+// statistics worth refreshing ourselves.
 const analyzeEvery = 1000
 
-// analyzeAfter refreshes PostgreSQL's planner statistics once the stitch
-// queue has drained after at least analyzeEvery changes. Autovacuum does it
-// too, but only a minute or more later: until then a freshly loaded
-// catalog has no statistics, and the planner picks nested loops that turn
-// a 10 ms facet query into seconds.
-func (s *Store) analyzeAfter(ctx context.Context, changed int, drained bool) {
-	s.analyzeMu.Lock()
-	defer s.analyzeMu.Unlock()
-	s.sinceAnalyze += changed
-	if !drained || s.sinceAnalyze < analyzeEvery {
+// analyzeAfter refreshes PostgreSQL's planner statistics after the catalog
+// has grown: whenever the entities written since the last refresh are as
+// many as all written before it (so a load of any size costs a handful of
+// ANALYZEs), and when the stitch queue drains after at least analyzeEvery.
+// Autovacuum does it too, but a minute or more later and by fixed
+// fractions: meanwhile a catalog loading into empty tables is planned as
+// if they were still empty, with sequential scans of a million relation
+// rows per batch, and a fresh catalog's facet queries take seconds.
+func (s *Store) analyzeAfter(ctx context.Context, written int, drained bool) {
+	if s.d != postgresDialect {
 		return
 	}
-	s.sinceAnalyze = 0
+	s.analyzeMu.Lock()
+	defer s.analyzeMu.Unlock()
+	s.sinceAnalyze += written
+	if s.sinceAnalyze < analyzeEvery || (!drained && s.sinceAnalyze < s.analyzedAt) {
+		return
+	}
 	if _, err := s.w.ExecContext(context.WithoutCancel(ctx),
 		`ANALYZE refresh_state, refresh_state_references, relations, final_entities, search`); err != nil {
-		// Only the plans suffer; autovacuum will analyze later.
-		s.sinceAnalyze = analyzeEvery
+		return // only the plans suffer; try again after the next write
 	}
+	s.analyzedAt += s.sinceAnalyze
+	s.sinceAnalyze = 0
 }
 
 type stitcher struct {

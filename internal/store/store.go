@@ -40,10 +40,11 @@ type Store struct {
 	// counts and facets cache query results per catalog generation.
 	counts resultCache[int]
 	facets resultCache[[]FacetCount]
-	// analyzeMu guards sinceAnalyze, the entities stitched since
-	// PostgreSQL's statistics were last refreshed.
-	analyzeMu    sync.Mutex
-	sinceAnalyze int
+	// analyzeMu guards sinceAnalyze, the entities written since
+	// PostgreSQL's statistics were last refreshed, and analyzedAt, those
+	// written before.
+	analyzeMu                sync.Mutex
+	sinceAnalyze, analyzedAt int
 }
 
 // Options tune Open and OpenPostgres.
