@@ -71,14 +71,6 @@ func (d *dialect) rebind(query string) string {
 	return b.String()
 }
 
-// queryer is what both a pool and a transaction offer; the store's helpers
-// take it so that they run inside or outside a transaction alike.
-type queryer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // pool is a connection pool that speaks the store's SQL in its dialect.
 type pool struct {
 	db *sql.DB
