@@ -22,6 +22,7 @@ import (
 	"github.com/atrium-dev/atrium/internal/events"
 	"github.com/atrium-dev/atrium/internal/metrics"
 	"github.com/atrium-dev/atrium/internal/store"
+	"github.com/atrium-dev/atrium/internal/web"
 )
 
 // App is a configured Atrium: its store, services and HTTP handler.
@@ -213,10 +214,9 @@ func (a *App) routes() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", a.Metrics.Handler(a.log))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "Atrium is running. The catalog API is at /api/catalog/entities.")
-	})
+	// The browser UI has every other path; it never serves the API routes
+	// above, and only its routes get its CSRF checks and security headers.
+	mux.Handle("/", web.NewHandler(a.Catalog, a.log, web.Options{Title: a.cfg.App.Title}))
 	return mux
 }
 

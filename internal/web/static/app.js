@@ -1,0 +1,133 @@
+// Atrium's browser code: small enhancements over pages that work without
+// it. Live filtering of lists, arrow-key movement through tables, copy
+// buttons and forms that apply on change. No dependencies.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // --- Live list filters -------------------------------------------------
+  // A filter change fetches the list page for the new URL and swaps its
+  // results in place, keeping focus where the user is typing. Changing the
+  // kind reloads the page, since the facets depend on it.
+  function formURL(form) {
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) {
+      if (typeof value === "string" && value.trim() !== "") params.append(key, value.trim());
+    });
+    var q = params.toString();
+    return form.getAttribute("action") + (q ? "?" + q : "");
+  }
+
+  var generation = 0;
+  function refreshResults(form) {
+    var url = formURL(form);
+    var mine = ++generation;
+    var results = document.getElementById("results");
+    if (results) results.setAttribute("aria-busy", "true");
+    fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (res) {
+        if (!res.ok) throw new Error("status " + res.status);
+        return res.text();
+      })
+      .then(function (html) {
+        if (mine !== generation) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("results");
+        var current = document.getElementById("results");
+        if (fresh && current) current.replaceWith(document.adoptNode(fresh));
+        history.replaceState(null, "", url);
+      })
+      .catch(function () {
+        if (mine === generation) window.location.assign(url);
+      });
+  }
+
+  function debounce(fn, ms) {
+    var t;
+    return function () {
+      var args = arguments;
+      clearTimeout(t);
+      t = setTimeout(function () { fn.apply(null, args); }, ms);
+    };
+  }
+
+  document.querySelectorAll("form[data-live-filter]").forEach(function (form) {
+    var typed = debounce(function () { refreshResults(form); }, 300);
+    form.addEventListener("change", function (e) {
+      if (e.target.matches("[data-navigate]")) {
+        window.location.assign(formURL(form));
+        return;
+      }
+      if (e.target.matches("input[type=search], input[type=text]")) return; // handled on input
+      refreshResults(form);
+    });
+    form.addEventListener("input", function (e) {
+      if (e.target.matches("input[type=search], input[type=text]")) typed();
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      refreshResults(form);
+    });
+  });
+
+  // On a narrow screen the filters start folded, so the results come first.
+  if (window.matchMedia("(max-width: 900px)").matches) {
+    document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) { d.open = false; });
+  }
+
+  // Forms that apply as soon as a control changes (the graph's options).
+  document.querySelectorAll("form[data-auto-submit]").forEach(function (form) {
+    form.addEventListener("change", function () { form.requestSubmit(); });
+  });
+
+  // --- Keyboard navigation of entity tables ------------------------------
+  // Arrow keys move between rows, keeping the column; Home and End jump to
+  // the first and last row. Tab still moves through every link.
+  document.addEventListener("keydown", function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    var keys = ["ArrowDown", "ArrowUp", "Home", "End"];
+    if (keys.indexOf(e.key) < 0) return;
+    var cell = e.target.closest && e.target.closest("table[data-keynav] tbody td");
+    if (!cell) return;
+    var row = cell.parentElement;
+    var rows = Array.prototype.slice.call(row.parentElement.rows);
+    var i = rows.indexOf(row);
+    var j = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: rows.length - 1 }[e.key];
+    if (j < 0 || j >= rows.length || j === i) return;
+    var target = rows[j].cells[cell.cellIndex];
+    var link = (target && target.querySelector("a")) || rows[j].querySelector("a");
+    if (link) {
+      e.preventDefault();
+      link.focus();
+    }
+  });
+
+  // --- Anchors into collapsed sections -----------------------------------
+  // A link to an operation of an API definition opens its <details>.
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var el = id && document.getElementById(id);
+    for (var e = el; e; e = e.parentElement) {
+      if (e.tagName === "DETAILS") e.open = true;
+    }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+
+  // --- Copy buttons --------------------------------------------------------
+  // <button data-copy="id" hidden> copies the text of element #id.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      var status = document.getElementById(button.getAttribute("data-copy") + "-status");
+      if (!source || !navigator.clipboard) return;
+      navigator.clipboard.writeText(source.textContent).then(function () {
+        if (status) status.textContent = "Copied";
+        setTimeout(function () { if (status) status.textContent = ""; }, 2000);
+      }, function () {
+        if (status) status.textContent = "Copy failed: select the text instead";
+      });
+    });
+  });
+})();

@@ -1,0 +1,149 @@
+package web
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/atrium-dev/atrium/internal/catalog"
+	"github.com/atrium-dev/atrium/internal/catalog/entity"
+)
+
+// samplePages has a view value for every page template, filled so that
+// every branch of the template that depends on data runs: a template that
+// refers to a field its struct lacks fails here, not in production.
+func samplePages() map[string]view {
+	link := entityLink{Href: "/catalog/default/component/a", Label: "a", Kind: "Component", Ref: "component:default/a",
+		Description: "<b>not bold</b>", Lifecycle: "production"}
+	missing := entityLink{Label: "b", Missing: true}
+	frame := entityFrame{
+		Ref: "component:default/a", Kind: "Component", KindKey: "component", Name: "a", DisplayName: "A",
+		Owners: []entityLink{link}, Type: "service", Lifecycle: "production", Tags: []string{"go"},
+		ViewURL: "https://example.com/v", EditURL: "https://example.com/e", SourceURL: "https://example.com/s",
+		Href:   "/catalog/default/component/a",
+		Tabs:   []tabLink{{Label: "Overview", Href: "/catalog/default/component/a", Active: true}},
+		Errors: []entity.StatusItem{{Level: "error", Message: "broken", Error: &entity.StatusError{Name: "InputError"}}},
+		Orphan: true,
+	}
+	card := relationCard{Title: "Cards", Empty: "none", Items: []entityLink{link, missing}, Total: 3, MoreHref: "/catalog"}
+	code := highlight("c", "yaml", "a: 1 # c\nb: [x, 'y']\n")
+	pager := pager{From: 1, To: 2, Total: 3, FirstHref: "/", PrevHref: "/", NextHref: "/", LastHref: "/",
+		Sizes: []option{{Value: "20", Label: "20", Selected: true}}}
+	table := tableView{
+		Caption: "t", Empty: "empty", Pager: pager,
+		Columns: []columnView{},
+		Rows: []rowView{{Entity: link, Kind: "Component", System: link, Owners: []entityLink{link}, Type: "service",
+			Lifecycle: "production", Description: "d", Tags: []string{"go"}, Namespace: "default", Targets: []string{"./a.yaml"},
+			Providers: []entityLink{link}, Consumers: []entityLink{missing}}},
+	}
+	for key, label := range columnLabels {
+		table.Columns = append(table.Columns, columnView{Key: key, Label: label, SortHref: "/?sort=" + key, Sorted: "ascending"})
+	}
+	sort.Slice(table.Columns, func(i, j int) bool { return table.Columns[i].Key < table.Columns[j].Key })
+	list := &catalogView{
+		Heading: "Components", Action: "/catalog", State: listState{Text: "x", Sort: "name", Desc: true, Limit: 20},
+		Kinds:  []option{{Value: "component", Label: "Component", Count: 3, Selected: true}},
+		Facets: []facetView{{Param: "type", Label: "Type", Options: []option{{Value: "service", Label: "service", Count: 2, Selected: true}}, Hidden: 4, FreeText: true}},
+		Active: []activeFilter{{Label: "Type: service", RemoveHref: "/catalog"}}, ClearHref: "/catalog", Table: table,
+	}
+	schema := &schemaView{Name: "root", Type: "object", Description: "d", Required: true, Enum: []string{"a"}, Constraints: []string{"≥ 1"},
+		Deprecated: true, Recursive: true, Truncated: true, VariantKind: "one of",
+		Properties:           []*schemaView{{Name: "p", Type: "string"}},
+		Items:                &schemaView{Properties: []*schemaView{{Name: "q", Type: "integer"}}},
+		Variants:             []*schemaView{{Type: "string"}},
+		AdditionalProperties: &schemaView{Type: "string"},
+	}
+	content := []contentView{{MediaType: "application/json", Schema: schema, Example: highlight("", "json", "{}"), ExampleNote: "Example"}}
+	loc := &catalog.Location{ID: "id", Type: "url", Target: "https://example.com/catalog-info.yaml"}
+	return map[string]view{
+		"error":    &errorView{Status: 404, Heading: "Not found", Message: "m"},
+		"home":     &homeView{AppTitle: "Atrium", Total: 3, Kinds: []kindCount{{Label: "Components", Href: "/catalog", Count: 3}}},
+		"catalog":  list,
+		"api_docs": list,
+		"entity_overview": &overviewView{
+			Entity: frame,
+			About: aboutCard{Description: "d", RefreshAction: "/r", UnregisterHref: "/u", Fields: []aboutField{
+				{Label: "Owner", Links: []entityLink{link}}, {Label: "Tags", Tags: []string{"a"}}, {Label: "Lifecycle", Chip: "production"}, {Label: "Type", Text: "service"},
+			}},
+			Links:     []linkView{{Title: "Dashboard", URL: "https://example.com"}},
+			Profile:   &profileCard{DisplayName: "A B", Email: "a@example.com", Initials: "AB"},
+			Ownership: &ownershipCard{Title: "Ownership", Items: []kindCount{{Label: "Components", Href: "/catalog", Count: 2}}, Total: 2},
+			Location:  &locationCard{Type: "file", Targets: []locationTarget{{Target: "./*.yaml", Resolved: "/x/*.yaml", Glob: true}}, Produced: card},
+			Steps:     []templateStep{{ID: "fetch", Name: "Fetch", Action: "fetch:template"}},
+			Cards:     []relationCard{card, {Title: "Empty", Empty: "Nothing."}},
+		},
+		"entity_definition": &definitionView{
+			Entity: frame, APIType: "openapi", Source: code, OpenAPIError: "bad",
+			Outline: []outlineLink{{Kind: "tag", Label: "t", Href: "#t", Children: []outlineLink{{Kind: "GET", Label: "/x", Href: "#x"}}}},
+			OpenAPI: &openAPIView{Title: "T", Version: "1", Description: "d", Servers: []string{"https://x"},
+				Groups: []opGroup{{Name: "t", Description: "d", Ops: []operationView{{
+					Anchor: "op-x", Method: "GET", Path: "/x", Summary: "s", Description: "d", OperationID: "x", Deprecated: true,
+					Params:    []paramView{{Name: "p", In: "query", Type: "string", Description: "d", Example: "e", Required: true}},
+					Body:      &bodyView{Description: "b", Required: true, Contents: content},
+					Responses: []responseView{{Status: "200", Class: "2", Description: "ok", Contents: content}},
+				}}}},
+				Schemas: []*schemaView{schema},
+			},
+		},
+		"entity_graph": &graphView{
+			Entity: frame, Action: "/g", Depths: []option{{Value: "1", Label: "1", Selected: true}},
+			Pairs: []option{{Value: "ownership", Label: "Ownership", Selected: true}}, Kinds: []option{{Value: "api", Label: "API"}},
+			Graph: layoutGraph([]gNode{{ID: "a", Label: "A", Kind: "Component", KindKey: "component", Href: "/a", Root: true},
+				{ID: "b", Label: "B", Kind: "Group", KindKey: "group", Missing: true}}, []gEdge{{From: 0, To: 1, Label: "ownedBy"}}),
+			Legend: []option{{Value: "component", Label: "Component"}}, Truncated: 2,
+			Rows: []edgeRow{{From: link, Relation: "ownedBy", To: missing}},
+		},
+		"entity_inspect": &inspectView{
+			Entity: frame, Identity: []keyValue{{Key: "uid", Value: "1"}},
+			Ancestry:  []ancestryItem{{Entity: link, Parents: []entityLink{link}}},
+			Relations: []relationRow{{Type: "ownedBy", Target: link}}, MoreRels: 2,
+			Annotations: []keyValue{{Key: "k", Value: "https://x", URL: "https://x"}}, Labels: []keyValue{{Key: "l", Value: "v"}},
+			Format: "yaml", YAMLHref: "/y", JSONHref: "/j", Raw: code,
+		},
+		"import":         &importView{Target: "https://x", Locations: []locationRow{{ID: "1", Type: "url", Target: "https://x", Href: "/l"}}},
+		"import_preview": &previewView{Type: "url", Target: "https://x", Exists: true, Problems: []string{"x.yaml:3:1: bad"}, CanImport: true, Entities: []previewEntity{{Link: link, InCatalog: true, Problems: []string{"spec.owner: missing"}}}},
+		"location":       &locationView{Location: *loc, Entities: card, UnregisterHref: "/u"},
+		"unregister":     &unregisterView{Location: loc, Origin: "url:x", From: &link, Entities: card, Action: "/u"},
+	}
+}
+
+// TestTemplatesRender renders every page template with its view struct,
+// including the variants a second sample adds.
+func TestTemplatesRender(t *testing.T) {
+	r := mustRenderer()
+	samples := samplePages()
+	// Variants that take the other side of top-level branches.
+	variants := map[string]view{
+		"entity_definition": &definitionView{Entity: entityFrame{Kind: "API"}, Empty: true},
+		"entity_graph":      &graphView{Diagram: true},
+		"unregister":        &unregisterView{Origin: "file:/x"},
+		"import_preview":    &previewView{Target: "x"},
+	}
+	for name := range r.pages {
+		if _, ok := samples[name]; !ok {
+			t.Errorf("template %s has no sample view in samplePages", name)
+		}
+	}
+	for name, v := range samples {
+		for i, data := range []view{v, variants[name]} {
+			if data == nil {
+				continue
+			}
+			*data.layoutData() = Layout{AppTitle: "Atrium", Title: "T", CSRF: "token", Notice: "n",
+				Nav: []navLink{{NavItem: NavItem{Label: "Home", Href: "/", Icon: "home"}, Active: true}}, Breadcrumbs: []crumb{{"A", "/a"}, {"B", ""}}}
+			var buf bytes.Buffer
+			if err := r.execute(&buf, name, data); err != nil {
+				t.Errorf("%s (sample %d): %v", name, i, err)
+				continue
+			}
+			out := buf.String()
+			if !strings.Contains(out, "</html>") || !strings.Contains(out, `<main id="main"`) {
+				t.Errorf("%s (sample %d): incomplete page", name, i)
+			}
+			if strings.Contains(out, "<b>not bold</b>") {
+				t.Errorf("%s: data rendered as markup", name)
+			}
+		}
+	}
+}
