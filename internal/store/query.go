@@ -97,7 +97,16 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	}
 	// Probe per row where the page is read off an index in order.
 	b.probe = len(q.Order) > 0 && q.DropMissing && selective == "" || driven
-	b.matching(rest, q.FullText, "fe.id")
+	if selective != "" && q.FullText != nil {
+		// The few matches come from the text search; a kind filter
+		// beside it may hold most of the catalog. SQLite drives the page
+		// from the first IN list it can, so the filter's lists get a
+		// unary + that keeps them from driving.
+		b.matching(rest, nil, "+fe.id")
+		b.matching(nil, q.FullText, "fe.id")
+	} else {
+		b.matching(rest, q.FullText, "fe.id")
+	}
 	if q.Limit == 0 {
 		return page, nil
 	}
@@ -182,9 +191,13 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 }
 
 // selectiveSortMax is the most matching entities a sorted page is read
-// off its filter for (see selectiveSort): sorting them costs less than
-// reading the field's whole index in order.
+// off its filter for (see selectiveSort) when the sort value comes from
+// the entity's JSON: sorting them costs less than reading the field's
+// whole index in order. Values cut from the ref cost far less to compute,
+// so refSortFactor times as many qualify.
 var selectiveSortMax = 2000
+
+const refSortFactor = 10
 
 // selectiveSort returns, for a query sorted by one field and filtered down
 // to at most selectiveSortMax entities, an SQL expression of the sort
@@ -203,8 +216,10 @@ func (s *Store) selectiveSort(ctx context.Context, q Query) (string, error) {
 	if s.d != sqliteDialect || len(q.Order) != 1 || (q.Filter == nil && q.FullText == nil) {
 		return "", nil
 	}
+	limit := selectiveSortMax * refSortFactor
 	expr, ok := refSortValue[q.Order[0].Field]
 	if !ok {
+		limit = selectiveSortMax
 		path, ok := jsonSortPath[q.Order[0].Field]
 		if !ok {
 			return "", nil
@@ -217,7 +232,7 @@ func (s *Store) selectiveSort(ctx context.Context, q Query) (string, error) {
 			path, v, maxSearchValue, v)
 	}
 	n, err := s.count(ctx, Query{Filter: q.Filter, FullText: q.FullText}, false)
-	if err != nil || n > selectiveSortMax {
+	if err != nil || n > limit {
 		return "", err
 	}
 	return expr, nil

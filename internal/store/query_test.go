@@ -682,25 +682,30 @@ func TestSelectiveSortMatchesIndexOrder(t *testing.T) {
 			q.After = page.Last
 		}
 	}
-	for fname, fexpr := range filters {
-		for _, field := range []string{"metadata.name", "kind", "metadata.namespace", "metadata.title", "spec.type"} {
-			for _, desc := range []bool{false, true} {
-				for _, dropMissing := range []bool{false, true} {
-					name := fmt.Sprintf("%s/%s/desc=%v/dropMissing=%v", fname, field, desc, dropMissing)
-					t.Run(name, func(t *testing.T) {
-						q := Query{Filter: fexpr, Order: []filter.Order{{Field: field, Desc: desc}}, DropMissing: dropMissing}
-						defer func(n int) { selectiveSortMax = n }(selectiveSortMax)
-						selectiveSortMax = 2000
-						got := walk(q)
-						selectiveSortMax = -1
-						want := walk(q)
-						if len(want) == 0 {
-							t.Fatal("the query matches nothing: the test would prove nothing")
-						}
-						if diff := cmp.Diff(want, got); diff != "" {
-							t.Errorf("selective sort differs from index order (-index +selective):\n%s", diff)
-						}
-					})
+	for _, text := range []*FullText{nil, {Term: "t", Fields: []string{"metadata.name", "metadata.title"}}} {
+		for fname, fexpr := range filters {
+			if text != nil {
+				fname += "+text"
+			}
+			for _, field := range []string{"metadata.name", "kind", "metadata.namespace", "metadata.title", "spec.type"} {
+				for _, desc := range []bool{false, true} {
+					for _, dropMissing := range []bool{false, true} {
+						name := fmt.Sprintf("%s/%s/desc=%v/dropMissing=%v", fname, field, desc, dropMissing)
+						t.Run(name, func(t *testing.T) {
+							q := Query{Filter: fexpr, FullText: text, Order: []filter.Order{{Field: field, Desc: desc}}, DropMissing: dropMissing}
+							defer func(n int) { selectiveSortMax = n }(selectiveSortMax)
+							selectiveSortMax = 2000
+							got := walk(q)
+							selectiveSortMax = -1
+							want := walk(q)
+							if len(want) == 0 {
+								t.Fatal("the query matches nothing: the test would prove nothing")
+							}
+							if diff := cmp.Diff(want, got); diff != "" {
+								t.Errorf("selective sort differs from index order (-index +selective):\n%s", diff)
+							}
+						})
+					}
 				}
 			}
 		}
