@@ -103,14 +103,18 @@ func (a *App) registerMetrics() {
 // OpenStore opens the configured database: SQLite, or PostgreSQL for
 // client "pg".
 func OpenStore(ctx context.Context, db config.Database) (*store.Store, error) {
+	// Facet counts may lag the catalog by up to this long while they are
+	// recomputed in the background (see store.Options.StaleFacets).
+	opts := store.Options{StaleFacets: 30 * time.Second}
 	if db.IsSQLite() {
-		return store.Open(ctx, db.SQLitePath(), store.Options{})
+		return store.Open(ctx, db.SQLitePath(), opts)
 	}
 	tlsConfig, err := db.PostgresTLS()
 	if err != nil {
 		return nil, err
 	}
-	return store.OpenPostgres(ctx, db.PostgresURL(), store.Options{TLS: tlsConfig})
+	opts.TLS = tlsConfig
+	return store.OpenPostgres(ctx, db.PostgresURL(), opts)
 }
 
 // OpenEvents opens the change-notification bus the database implies: in

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxCached bounds each result cache; a full cache is emptied, which is
@@ -21,6 +22,9 @@ type resultCache[T any] struct {
 type cached[T any] struct {
 	gen   int64
 	value T
+	at    time.Time // when it was computed
+	// refreshing says a recomputation for a newer generation is running.
+	refreshing bool
 }
 
 func (c *resultCache[T]) get(key string, gen int64) (T, bool) {
@@ -34,13 +38,34 @@ func (c *resultCache[T]) get(key string, gen int64) (T, bool) {
 	return e.value, true
 }
 
-func (c *resultCache[T]) put(key string, gen int64, v T) {
+// getStale is get that also accepts a result of an older generation
+// computed at most maxAge before now. refresh is true for the first caller
+// to get a stale result since the last put: it should recompute it.
+func (c *resultCache[T]) getStale(key string, gen int64, maxAge time.Duration, now time.Time) (v T, ok, refresh bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	switch {
+	case !ok:
+		return v, false, false
+	case e.gen == gen:
+		return e.value, true, false
+	case maxAge <= 0 || now.Sub(e.at) > maxAge:
+		return v, false, false
+	}
+	refresh = !e.refreshing
+	e.refreshing = true
+	c.entries[key] = e
+	return e.value, true, refresh
+}
+
+func (c *resultCache[T]) put(key string, gen int64, v T, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= maxCached {
 		c.entries = map[string]cached[T]{}
 	}
-	c.entries[key] = cached[T]{gen: gen, value: v}
+	c.entries[key] = cached[T]{gen: gen, value: v, at: now}
 }
 
 // generation reads the catalog generation. It is read before the query it
@@ -85,6 +110,6 @@ func (s *Store) cachedCount(ctx context.Context, query string, args []any) (int,
 	if err := s.r.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, err
 	}
-	s.counts.put(key, gen, n)
+	s.counts.put(key, gen, n, s.now())
 	return n, nil
 }

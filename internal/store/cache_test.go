@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -176,4 +177,42 @@ func TestGenerationBumps(t *testing.T) {
 			t.Errorf("generation %d -> %d after the provider dropped fox_trot", g1, g)
 		}
 	})
+}
+
+// TestStaleFacets checks that with StaleFacets a change first serves the
+// previous counts, then the new ones once the background recomputation
+// has landed; and that counts older than StaleFacets are never served.
+func TestStaleFacets(t *testing.T) {
+	f := newFixture(t, storetest.SQLite)
+	ctx := context.Background()
+	f.st.staleFacets = time.Hour
+	kinds := func() []FacetCount {
+		t.Helper()
+		got, err := f.st.Facets(ctx, []string{"kind"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got["kind"]
+	}
+	before := kinds()
+	if _, err := f.st.DeleteByUID(ctx, f.uids["team-a"]); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(); !cmp.Equal(got, before) {
+		t.Errorf("first request after a change = %v, want the stale %v", got, before)
+	}
+	f.st.background.Wait()
+	want := []FacetCount{{Value: "Component", Count: 6}, {Value: "Group", Count: 1}}
+	if got := kinds(); !cmp.Equal(got, want) {
+		t.Errorf("after the background refresh = %v, want %v", got, want)
+	}
+	// Too old to serve: computed at once.
+	f.st.staleFacets = 0
+	if _, err := f.st.DeleteByUID(ctx, f.uids["team-b"]); err != nil {
+		t.Fatal(err)
+	}
+	want = []FacetCount{{Value: "Component", Count: 6}}
+	if got := kinds(); !cmp.Equal(got, want) {
+		t.Errorf("without staleness = %v, want %v", got, want)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
 	"github.com/atrium-dev/atrium/internal/derrors"
@@ -374,18 +375,35 @@ func (s *Store) Facets(ctx context.Context, facets []string, f filter.Expr) (map
 		}
 		query := `SELECT coalesce(s.original_value, s.value) AS v, count(*) FROM search s` + b.whereSQL() + ` GROUP BY v ORDER BY v`
 		key := cacheKey(query, b.args)
-		if counts, ok := s.facets.get(key, gen); ok {
+		if counts, ok, refresh := s.facets.getStale(key, gen, s.staleFacets, s.now()); ok {
 			out[facet] = slices.Clone(counts) // the cached slice stays ours
+			if refresh {
+				s.refreshFacet(key, gen, query, b.args)
+			}
 			continue
 		}
 		counts, err := s.facetCounts(ctx, query, b.args)
 		if err != nil {
 			return nil, fmt.Errorf("facet %s: %w", facet, err)
 		}
-		s.facets.put(key, gen, slices.Clone(counts))
+		s.facets.put(key, gen, slices.Clone(counts), s.now())
 		out[facet] = counts
 	}
 	return out, nil
+}
+
+// refreshFacet recomputes a facet whose cached counts were served stale,
+// in the background; Close waits for it.
+func (s *Store) refreshFacet(key string, gen int64, query string, args []any) {
+	s.background.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		counts, err := s.facetCounts(ctx, query, args)
+		if err != nil {
+			return // the stale entry stays until it is too old; the next request computes it
+		}
+		s.facets.put(key, gen, counts, s.now())
+	})
 }
 
 func (s *Store) facetCounts(ctx context.Context, query string, args []any) ([]FacetCount, error) {

@@ -38,8 +38,10 @@ type Store struct {
 	r   pool // reads
 	now func() time.Time
 	// counts and facets cache query results per catalog generation.
-	counts resultCache[int]
-	facets resultCache[[]FacetCount]
+	counts      resultCache[int]
+	facets      resultCache[[]FacetCount]
+	staleFacets time.Duration
+	background  sync.WaitGroup // background recomputations
 	// analyzeMu guards sinceAnalyze, the entities written since
 	// PostgreSQL's statistics were last refreshed, and analyzedAt, those
 	// written before.
@@ -58,6 +60,12 @@ type Options struct {
 	// TLS, if set, replaces the TLS configuration the PostgreSQL URL's
 	// sslmode implies (for a CA bundle given in configuration).
 	TLS *tls.Config
+	// StaleFacets lets facet counts computed before the catalog last
+	// changed be served for that long while they are recomputed in the
+	// background. Zero always computes fresh counts. Facets cost a scan of
+	// their field at 100,000 entities, and a catalog that changes every
+	// few seconds would otherwise pay it on almost every request.
+	StaleFacets time.Duration
 }
 
 // Open opens (creating if needed) the SQLite database at path, or an
@@ -99,7 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
 	d := sqliteDialect
-	s := &Store{d: d, w: pool{w, d}, r: pool{w, d}, now: opts.Now}
+	s := &Store{d: d, w: pool{w, d}, r: pool{w, d}, now: opts.Now, staleFacets: opts.StaleFacets}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -119,6 +127,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.background.Wait()
 	var errs []error
 	if s.r.db != s.w.db {
 		errs = append(errs, s.r.db.Close())
