@@ -282,16 +282,19 @@ func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Chil
 
 // writer holds the prepared statements of one write transaction.
 type writer struct {
-	ctx         context.Context
-	tx          *txn
-	now         int64
-	interval    Interval
-	stitch      map[string]bool
-	upsert      *sql.Stmt
-	insRel      *bulk
-	pendingRels []relRow
-	stmts       []*sql.Stmt
-	prepErr     error
+	ctx      context.Context
+	tx       *txn
+	now      int64
+	interval Interval
+	stitch   map[string]bool
+	upsert   *sql.Stmt
+	// insRel writes relation rows; insRelNew those of entities inserted
+	// by this transaction, which cannot exist yet (no ON CONFLICT: on
+	// PostgreSQL a straight COPY).
+	insRel, insRelNew *bulk
+	pendingRels       []relRow
+	stmts             []*sql.Stmt
+	prepErr           error
 }
 
 func newWriter(ctx context.Context, tx *txn, now time.Time) *writer {
@@ -310,7 +313,9 @@ func newWriter(ctx context.Context, tx *txn, now time.Time) *writer {
 			last_discovery_at = excluded.last_discovery_at
 		WHERE refresh_state.location_key IS NULL OR refresh_state.location_key = excluded.location_key
 		RETURNING id, result_hash`)
-	w.insRel = newBulk(ctx, tx, "relations", []string{"source_ref", "type", "target_ref", "originating_id"}, ` ON CONFLICT DO NOTHING`)
+	relCols := []string{"source_ref", "type", "target_ref", "originating_id"}
+	w.insRel = newBulk(ctx, tx, "relations", relCols, ` ON CONFLICT DO NOTHING`)
+	w.insRelNew = newBulk(ctx, tx, "relations", relCols, "")
 	return w
 }
 
@@ -329,6 +334,7 @@ func (w *writer) prepare(q string) *sql.Stmt {
 
 func (w *writer) close() {
 	w.insRel.close()
+	w.insRelNew.close()
 	for _, st := range w.stmts {
 		st.Close()
 	}
@@ -348,12 +354,19 @@ func (w *writer) flushRelations() error {
 			cmp.Compare(a.target, b.target), cmp.Compare(a.id, b.id))
 	})
 	for _, r := range w.pendingRels {
-		if err := w.insRel.add(r.source, r.typ, r.target, r.id); err != nil {
+		b := w.insRel
+		if r.fresh {
+			b = w.insRelNew
+		}
+		if err := b.add(r.source, r.typ, r.target, r.id); err != nil {
 			return fmt.Errorf("insert relation: %w", err)
 		}
 	}
 	w.pendingRels = w.pendingRels[:0]
-	return w.insRel.flush()
+	if err := w.insRel.flush(); err != nil {
+		return err
+	}
+	return w.insRelNew.flush()
 }
 
 // flushStitches writes what the transaction queued: relations, then
@@ -543,6 +556,8 @@ type relKey struct{ source, typ, target string }
 type relRow struct {
 	relKey
 	id int64
+	// fresh says the originating entity was inserted by this transaction.
+	fresh bool
 }
 
 // replaceRelations swaps the relations an entity emits, queueing a stitch
@@ -552,7 +567,7 @@ func (w *writer) replaceRelations(id int64, next []relKey, nextJSON string, hadA
 	if !hadAny {
 		for _, k := range next {
 			w.queueStitch(k.source)
-			w.pendingRels = append(w.pendingRels, relRow{k, id})
+			w.pendingRels = append(w.pendingRels, relRow{k, id, false})
 		}
 		return nextJSON, nil
 	}
@@ -578,7 +593,7 @@ func (w *writer) replaceRelations(id int64, next []relKey, nextJSON string, hadA
 	for _, k := range next {
 		if !had[k] {
 			w.queueStitch(k.source)
-			w.pendingRels = append(w.pendingRels, relRow{k, id})
+			w.pendingRels = append(w.pendingRels, relRow{k, id, false})
 		}
 	}
 	return nextJSON, nil
@@ -701,7 +716,7 @@ func (w *writer) insertNew(children []Child, keep map[string]bool) (rest []Child
 			due = w.now + w.interval.Min.Milliseconds() + rand.Int64N(max(1, (w.interval.Max-w.interval.Min).Milliseconds()))
 			for _, k := range r.relRows {
 				w.queueStitch(k.source)
-				w.pendingRels = append(w.pendingRels, relRow{k, next})
+				w.pendingRels = append(w.pendingRels, relRow{k, next, true})
 			}
 			w.queueStitch(c.Ref)
 		}
