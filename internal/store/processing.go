@@ -396,9 +396,11 @@ func (w *writer) flushStitches() error {
 	return q.flush()
 }
 
-// insertRefs records that source emits each of targets, in key order.
+// insertRefs records that source emits each of targets, in key order. The
+// callers have just deleted source's references in the same transaction,
+// and targets is a set, so no row can exist yet.
 func (w *writer) insertRefs(source string, targets map[string]bool) error {
-	b := newBulk(w.ctx, w.tx, "refresh_state_references", []string{"source", "target"}, ` ON CONFLICT DO NOTHING`)
+	b := newBulk(w.ctx, w.tx, "refresh_state_references", []string{"source", "target"}, "")
 	defer b.close()
 	for _, t := range slices.Sorted(maps.Keys(targets)) {
 		if err := b.add(source, t); err != nil {
