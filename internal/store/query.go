@@ -22,6 +22,20 @@ import (
 // the default order with a single-valued match (kind=component) drives
 // from that match's rows, which the search b-tree keeps in entity order.
 func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
+	return s.queryEntities(ctx, q, part{})
+}
+
+// part narrows a query to one part of a sorted query (see querySparse):
+// lacking restricts it to entities without a sortable value for that key,
+// idDesc sorts them by descending id, and fromEnd travels backward from
+// the end when Query.Before is nil.
+type part struct {
+	lacking string
+	idDesc  bool
+	fromEnd bool
+}
+
+func (s *Store) queryEntities(ctx context.Context, q Query, pt part) (Page, error) {
 	if q.After != nil && q.Before != nil {
 		return Page{}, derrors.Invalid("a query cannot resume both after and before a position")
 	}
@@ -43,6 +57,12 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	selective, err := s.selectiveSort(ctx, q)
 	if err != nil {
 		return Page{}, fmt.Errorf("count entities: %w", err)
+	}
+	if sparseSort && selective == "" && len(q.Order) == 1 && !q.DropMissing && !alwaysPresent[q.Order[0].Field] {
+		return s.querySparse(ctx, q)
+	}
+	if pt.lacking != "" {
+		b.where("fe.id NOT IN (SELECT entity_id FROM search WHERE key = " + b.arg(pt.lacking) + " AND first = 1)")
 	}
 	switch {
 	case selective != "":
@@ -81,6 +101,7 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	case q.Default == SortByRef:
 		sortExpr = "fe.entity_ref"
 	default:
+		desc = pt.idDesc
 		if m, others, ok := drivingMatch(q.Filter); ok {
 			driven = true
 			from = "search d JOIN final_entities fe ON fe.id = d.entity_id"
@@ -114,7 +135,7 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	// Keyset position and direction of travel. The logical order is: the
 	// sort value (NULLs last) in its direction, then the tie column in the
 	// same direction; travelling backward reverses all of it.
-	backward := q.Before != nil
+	backward := q.Before != nil || pt.fromEnd
 	pos := q.After
 	if backward {
 		pos = q.Before
@@ -188,6 +209,126 @@ func (s *Store) QueryEntities(ctx context.Context, q Query) (Page, error) {
 	if len(positions) > 0 {
 		page.First, page.Last = &positions[0], &positions[len(positions)-1]
 	}
+	return page, nil
+}
+
+// sparseSort enables querySparse; tests turn it off to compare with the
+// outer join it replaces.
+var sparseSort = true
+
+// countPart counts the entities of one part of a sorted query.
+func (s *Store) countPart(ctx context.Context, q Query, pt part) (int, error) {
+	all := Query{Filter: q.Filter, FullText: q.FullText}
+	if pt.lacking == "" {
+		all.Order, all.DropMissing = q.Order, q.DropMissing
+		return s.count(ctx, all, false)
+	}
+	// Those lacking the field are all the matches but those having it.
+	total, err := s.count(ctx, all, false)
+	if err != nil {
+		return 0, err
+	}
+	all.Order, all.DropMissing = []filter.Order{{Field: pt.lacking}}, true
+	having, err := s.count(ctx, all, false)
+	return total - having, err
+}
+
+// querySparse answers a query sorted by one field that some entities may
+// lack, which sort last. An outer join of every entity to its sort value
+// would need the sort value of each entity looked up by entity, which the
+// search table's index cannot do: a scan of the field per entity. Instead
+// the page is put together from two ordered parts, each read off an index:
+// the entities having the field, in its order (the DropMissing query), then
+// those lacking it, in id order (in the same direction).
+func (s *Store) querySparse(ctx context.Context, q Query) (Page, error) {
+	var page Page
+	if q.CountTotal {
+		n, err := s.count(ctx, Query{Filter: q.Filter, FullText: q.FullText}, false)
+		if err != nil {
+			return Page{}, fmt.Errorf("count entities: %w", err)
+		}
+		page.TotalItems = n
+	}
+	if q.Limit == 0 {
+		return page, nil
+	}
+	type query struct {
+		q  Query
+		pt part
+	}
+	present := &query{q: Query{Filter: q.Filter, FullText: q.FullText, Order: q.Order, DropMissing: true}}
+	lacking := &query{q: Query{Filter: q.Filter, FullText: q.FullText}, pt: part{lacking: q.Order[0].Field, idDesc: q.Order[0].Desc}}
+	// first and second are the parts in the direction of travel; pos is
+	// where the page starts within first.
+	first, second := present, lacking
+	pos := q.After
+	if q.Before != nil {
+		first, second, pos = lacking, present, q.Before
+		second.pt.fromEnd = true
+	}
+	if pos != nil {
+		inLacking := pos.Value == nil
+		switch {
+		case q.Before == nil && inLacking: // forward, past every present entity
+			first, second = lacking, nil
+		case q.Before != nil && !inLacking: // backward, before every lacking entity
+			first, second = present, nil
+		}
+		p := *pos
+		if q.Before != nil {
+			first.q.Before, first.pt.fromEnd = &p, false
+		} else {
+			first.q.After = &p
+		}
+	}
+	first.q.Offset = q.Offset
+	if q.Offset > 0 && second != nil {
+		n, err := s.countPart(ctx, first.q, first.pt)
+		if err != nil {
+			return Page{}, fmt.Errorf("count entities: %w", err)
+		}
+		if q.Offset >= n {
+			first, second = second, nil
+			first.q.Offset = q.Offset - n
+		}
+	}
+	first.q.Limit = q.Limit
+	a, err := s.queryEntities(ctx, first.q, first.pt)
+	if err != nil {
+		return Page{}, err
+	}
+	hasMore := a.HasMore
+	var b Page
+	if second != nil && !a.HasMore {
+		second.q.Limit = -1
+		if q.Limit > 0 {
+			// A full page only needs to know whether the second part
+			// follows: one row tells.
+			second.q.Limit = max(q.Limit-len(a.Items), 1)
+		}
+		if b, err = s.queryEntities(ctx, second.q, second.pt); err != nil {
+			return Page{}, err
+		}
+		hasMore = b.HasMore
+		if q.Limit > 0 && len(a.Items) == q.Limit {
+			hasMore, b = len(b.Items) > 0, Page{}
+		}
+	}
+	// Each part's items are in logical order; backward, the part read
+	// second comes first.
+	early, late := a, b
+	if q.Before != nil {
+		early, late = b, a
+	}
+	page.Items = append(append([]json.RawMessage{}, early.Items...), late.Items...)
+	page.First, page.Last = early.First, late.Last
+	if page.First == nil {
+		page.First = late.First
+	}
+	if page.Last == nil {
+		page.Last = early.Last
+	}
+	page.HasMore = hasMore
 	return page, nil
 }
 
