@@ -190,13 +190,13 @@ func (s *Service) AddLocation(ctx context.Context, typ, target string, opts AddL
 		return AddLocationResult{}, err
 	}
 	if opts.DryRun {
-		entities, err := s.dryRun(ctx, typ, target)
+		entities, problems, err := s.dryRun(ctx, typ, target)
 		if err != nil {
 			return AddLocationResult{}, err
 		}
 		return AddLocationResult{
 			Location: Location{ID: typ + ":" + target, Type: typ, Target: target},
-			Entities: entities, Exists: &exists,
+			Entities: entities, Exists: &exists, Problems: problems,
 		}, nil
 	}
 	if err := s.checkWritable(); err != nil {
@@ -213,7 +213,7 @@ func (s *Service) AddLocation(ctx context.Context, typ, target string, opts AddL
 	}
 	// Read it before registering, so that a target that cannot be read or
 	// parsed is refused with its error instead of registered broken.
-	if _, err := s.dryRun(ctx, typ, target); err != nil {
+	if _, _, err := s.dryRun(ctx, typ, target); err != nil {
 		return AddLocationResult{}, err
 	}
 	row := store.LocationRow{ID: uuid.NewString(), Type: typ, Target: target}
@@ -231,7 +231,8 @@ func (s *Service) AddLocation(ctx context.Context, typ, target string, opts AddL
 
 // dryRun reads a location target recursively in memory and returns the
 // entities it would produce, starting with its generated Location entity.
-func (s *Service) dryRun(ctx context.Context, typ, target string) ([]*entity.Entity, error) {
+func (s *Service) dryRun(ctx context.Context, typ, target string) ([]*entity.Entity, map[string][]string, error) {
+	problems := map[string][]string{}
 	root := locationEntity(typ, target)
 	out := []*entity.Entity{root}
 	queue := []*entity.Entity{root}
@@ -240,10 +241,16 @@ func (s *Service) dryRun(ctx context.Context, typ, target string) ([]*entity.Ent
 		for _, loc := range queue {
 			res, err := s.readLocation(ctx, loc, depth)
 			if err != nil {
-				return nil, derrors.Wrap(derrors.ErrInvalid, err, "%s", publicReadError(err))
+				return nil, nil, derrors.Wrap(derrors.ErrInvalid, err, "%s", publicReadError(err))
 			}
 			for _, c := range res.children {
 				out = append(out, c.entity)
+				if len(c.child.EmitProblems) > 0 {
+					var msgs []string
+					if err := json.Unmarshal(c.child.EmitProblems, &msgs); err == nil {
+						problems[c.child.Ref] = append(problems[c.child.Ref], msgs...)
+					}
+				}
 				if c.entity.Kind == "Location" {
 					next = append(next, c.entity)
 				}
@@ -251,7 +258,7 @@ func (s *Service) dryRun(ctx context.Context, typ, target string) ([]*entity.Ent
 		}
 		queue = next
 	}
-	return out, nil
+	return out, problems, nil
 }
 
 // publicReadError is a message for a read or parse error that is safe to

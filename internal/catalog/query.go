@@ -54,6 +54,10 @@ type AddLocationResult struct {
 	Entities []*entity.Entity `json:"entities"`
 	// Exists is set on dry runs: whether the location was already registered.
 	Exists *bool `json:"exists,omitempty"`
+	// Problems, on dry runs, lists by entity ref key what ingestion would
+	// refuse in each entity, as "file:line:col: message". It is not part of
+	// Backstage's response, so it is not serialised.
+	Problems map[string][]string `json:"-"`
 }
 
 // AddLocationOptions modify AddLocation.

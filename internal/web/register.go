@@ -54,7 +54,7 @@ type previewEntity struct {
 	Link entityLink
 	// InCatalog is set when an entity with its ref exists already.
 	InCatalog bool
-	// Problems are its validation problems, by field.
+	// Problems are what ingestion would refuse in it, as "file:line:col: message".
 	Problems []string
 }
 
@@ -133,7 +133,7 @@ func (h *handler) importAnalyze(w http.ResponseWriter, r *http.Request) error {
 		return h.views.render(w, code, "import_preview", v)
 	}
 	v.Exists = res.Exists != nil && *res.Exists
-	if v.Entities, err = h.previewEntities(r.Context(), res.Entities); err != nil {
+	if v.Entities, err = h.previewEntities(r.Context(), res.Entities, res.Problems); err != nil {
 		return err
 	}
 	for _, pe := range v.Entities {
@@ -149,8 +149,9 @@ func (h *handler) importAnalyze(w http.ResponseWriter, r *http.Request) error {
 const maxPreviewEntities = 500
 
 // previewEntities describes a dry run's entities: whether each is in the
-// catalog already, and its validation problems.
-func (h *handler) previewEntities(ctx context.Context, es []*entity.Entity) ([]previewEntity, error) {
+// catalog already, and the problems ingestion would find in it (by ref
+// key, with file, line and column).
+func (h *handler) previewEntities(ctx context.Context, es []*entity.Entity, problems map[string][]string) ([]previewEntity, error) {
 	es = es[:min(len(es), maxPreviewEntities)]
 	refs := make([]string, len(es))
 	for i, e := range es {
@@ -160,23 +161,13 @@ func (h *handler) previewEntities(ctx context.Context, es []*entity.Entity) ([]p
 	if err != nil {
 		return nil, err
 	}
-	kinds := entity.BuiltinKinds()
 	out := make([]previewEntity, len(es))
 	for i, e := range es {
 		pe := previewEntity{
 			Link:      entityLink{Href: entityHref(e.Ref()), Label: e.Ref().String(), Kind: kindName(e.Kind), Description: e.Metadata.Description},
 			InCatalog: existing[i] != nil,
 		}
-		// The dry run reports only read and parse errors; an entity that
-		// parses but breaks a rule is checked here with the same pure
-		// validation ingestion runs, so the review shows it too.
-		problems := entity.ValidateWith(e, kinds)
-		if len(problems) == 0 {
-			_, problems = entity.EmitRelations(e, kinds)
-		}
-		for _, p := range problems {
-			pe.Problems = append(pe.Problems, p.Error())
-		}
+		pe.Problems = problems[refs[i]]
 		if !pe.InCatalog {
 			pe.Link.Href = ""
 		}
