@@ -68,6 +68,12 @@ func (s *Service) DeleteEntityByUID(ctx context.Context, uid string) error {
 	return err
 }
 
+// Children returns the refs (lowercased) of the entities ref emits: for a
+// Location, the entities read from its targets.
+func (s *Service) Children(ctx context.Context, ref entity.Ref) ([]string, error) {
+	return s.st.Children(ctx, ref.Key())
+}
+
 // Ancestry returns the entity and the chain of entities that emitted it.
 func (s *Service) Ancestry(ctx context.Context, ref entity.Ref) (Ancestry, error) {
 	if _, err := s.EntityByRef(ctx, ref); err != nil {

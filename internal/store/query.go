@@ -635,6 +635,12 @@ func (s *Store) Parents(ctx context.Context, key string) ([]string, error) {
 		WHERE target = ? AND source LIKE '%/%' ORDER BY source`, key)
 }
 
+// Children returns the lowercased refs of the entities the entity with ref
+// key emits, sorted.
+func (s *Store) Children(ctx context.Context, key string) ([]string, error) {
+	return queryStrings(ctx, s.r, `SELECT target FROM refresh_state_references WHERE source = ? ORDER BY target`, key)
+}
+
 // sqlBuilder collects WHERE conditions and their arguments.
 type sqlBuilder struct {
 	conds []string

@@ -808,3 +808,24 @@ func TestSparseSortMatchesOuterJoin(t *testing.T) {
 		}
 	})
 }
+
+func TestChildren(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		got, err := f.st.Children(context.Background(), providerSource("test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, e := range fixtureEntities {
+			want = append(want, e.ref().Key())
+		}
+		slices.Sort(want)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Children (-want +got):\n%s", diff)
+		}
+		if got, err := f.st.Children(context.Background(), "component:default/alpha"); err != nil || len(got) != 0 {
+			t.Errorf("a component's children = %v, %v; want none", got, err)
+		}
+	})
+}

@@ -24,6 +24,7 @@ type Catalog interface {
 	EntityByRef(ctx context.Context, ref entity.Ref) (json.RawMessage, error)
 	EntitiesByRefs(ctx context.Context, refs []string, f filter.Expr) ([]json.RawMessage, error)
 	Ancestry(ctx context.Context, ref entity.Ref) (catalog.Ancestry, error)
+	Children(ctx context.Context, ref entity.Ref) ([]string, error)
 	Facets(ctx context.Context, facets []string, f filter.Expr) (map[string][]catalog.FacetCount, error)
 	Refresh(ctx context.Context, ref entity.Ref) error
 	Locations(ctx context.Context) ([]catalog.Location, error)
