@@ -71,6 +71,8 @@ func BenchmarkCatalogPage(b *testing.B) {
 		{"middle page", "/catalog?cursor=" + midCursor},
 		{"last page", "/catalog?cursor=" + pageCursor{Dir: cursorLast}.encode()},
 		{"sorted by owner", "/catalog?sort=owner&dir=desc"},
+		{"sorted by system", "/catalog?sort=system"},
+		{"all kinds by owner", "/catalog?filters[kind]=all&sort=owner"},
 		{"all kinds", "/catalog?filters[kind]=all"},
 		{"header search", "/catalog?filters[kind]=all&filters[text]=pay"},
 		{"100 rows", "/catalog?limit=100"},

@@ -258,7 +258,8 @@ func (st listState) expr() filter.Expr {
 var textFields = []string{"metadata.name", "metadata.title", "spec.profile.displayName"}
 
 // sortField is a sortable column: the search key it sorts by, and the
-// kinds for which every entity has it ("*" for all).
+// kinds for which every entity has it ("*" for all). Entities lacking the
+// field sort last.
 type sortField struct {
 	key      string
 	requires []string
@@ -272,17 +273,21 @@ var sortFields = map[string]sortField{
 	"owner":     {key: "relations.ownedby", requires: []string{"component", "api", "resource", "system", "domain"}},
 	"type":      {key: "spec.type", requires: []string{"component", "api", "resource", "group", "template"}},
 	"lifecycle": {key: "spec.lifecycle", requires: []string{"component", "api"}},
+	"system":    {key: "spec.system"},
 }
 
-// sortable reports whether the list may be sorted by column c. Only a
-// field that every listed entity has qualifies: the store then reads the
-// page straight off that field's index (and leaving out entities that
-// lack it changes nothing). Sorting by a field some entities lack makes
-// the store join and sort the whole catalog, which takes minutes at
-// 100,000 entities, so the UI does not offer it.
+// sortable reports whether the list may be sorted by column c.
 func (st listState) sortable(c string) bool {
-	sf, ok := sortFields[c]
-	return ok && (slices.Contains(sf.requires, "*") || (st.Kind != "" && slices.Contains(sf.requires, st.Kind)))
+	_, ok := sortFields[c]
+	return ok
+}
+
+// complete reports whether every listed entity has column c's field: the
+// query may then leave out entities lacking it (none are) and the store
+// reads the page straight off that field's index.
+func (st listState) complete(c string) bool {
+	sf := sortFields[c]
+	return slices.Contains(sf.requires, "*") || (st.Kind != "" && slices.Contains(sf.requires, st.Kind))
 }
 
 // query is the catalog query for one page of the list in this state.
@@ -294,7 +299,7 @@ func (st listState) query() (catalog.Query, pageCursor, error) {
 	q := catalog.Query{
 		Filter:      st.expr(),
 		Order:       []filter.Order{{Field: sortFields[sort].key, Desc: st.Desc}},
-		DropMissing: true, // exact: every listed entity has the field (sortable)
+		DropMissing: st.complete(sort), // else entities lacking the field sort last
 		Limit:       st.Limit,
 		CountTotal:  true,
 	}

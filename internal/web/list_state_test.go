@@ -29,8 +29,9 @@ func TestParseListState(t *testing.T) {
 		{"unknown filters ignored", "filters[user]=owned&filters[x]=y&other=1", listState{Kind: "component", Limit: 20}, false},
 		{"sort, dir and limit", "sort=owner&dir=desc&limit=50", listState{Kind: "component", Sort: "owner", Desc: true, Limit: 50}, false},
 		{"unknown sort and limit fall back", "sort=password&limit=100000", listState{Kind: "component", Limit: 20}, false},
-		{"optional field not sortable", "sort=system", listState{Kind: "component", Limit: 20}, false},
-		{"owner not sortable across kinds", "filters[kind]=all&sort=owner", listState{Limit: 20}, false},
+		{"optional field sortable", "sort=system", listState{Kind: "component", Sort: "system", Limit: 20}, false},
+		{"owner sortable across kinds", "filters[kind]=all&sort=owner", listState{Sort: "owner", Limit: 20}, false},
+		{"unknown column not sortable", "sort=description", listState{Kind: "component", Limit: 20}, false},
 		{"owner sortable for systems", "filters[kind]=system&sort=owner", listState{Kind: "system", Sort: "owner", Limit: 20}, false},
 		{"orphans", "filters[orphan]=true", listState{Kind: "component", Orphan: true, Limit: 20}, false},
 		{"too long", "filters[text]=" + string(make([]byte, 300)), listState{}, true},
@@ -96,8 +97,9 @@ func TestListStateQuery(t *testing.T) {
 	// list sorts by name instead.
 	st = listState{Sort: "owner", Desc: true, Limit: 20, Text: " pay "}
 	q, _, _ = st.query()
-	if diff := cmp.Diff([]filter.Order{{Field: "metadata.name", Desc: true}}, q.Order); diff != "" || !q.DropMissing {
-		t.Errorf("sort by owner across kinds (-want +got):\n%s", diff)
+	// Not every kind has an owner: entities without one sort last.
+	if diff := cmp.Diff([]filter.Order{{Field: "relations.ownedby", Desc: true}}, q.Order); diff != "" || q.DropMissing {
+		t.Errorf("sort by owner across kinds (-want +got, DropMissing %v):\n%s", q.DropMissing, diff)
 	}
 	if q.FullText == nil || q.FullText.Term != "pay" {
 		t.Errorf("text filter: %+v", q.FullText)
