@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/atrium-dev/atrium/internal/api"
@@ -41,6 +43,9 @@ type App struct {
 	// long one claim of a batch of work takes, in seconds, for queue
 	// "processing". The catalog engine observes it.
 	ClaimDuration *metrics.HistogramVec
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New opens the database and builds the services for cfg.
@@ -247,6 +252,7 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- a.Catalog.Run(workerCtx) }()
+	go a.warm(workerCtx)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -272,8 +278,41 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	if err := <-workerDone; err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	return errors.Join(runErr, a.Store.Close())
+	return errors.Join(runErr, a.Close())
+}
+
+// warmPaths are the pages warm renders once the catalog has caught up.
+var warmPaths = []string{"/catalog", "/api-docs"}
+
+// warm renders the most visited pages once ingestion has caught up, so
+// that their counts and facets are cached before the first visitor asks:
+// at 100,000 entities computing them takes about a second. Later changes
+// are covered by serving slightly stale facets (store.Options.StaleFacets).
+func (a *App) warm(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		due, stitch, err := a.Store.Pending(ctx)
+		if err != nil || due > 0 || stitch > 0 {
+			continue
+		}
+		start := time.Now()
+		for _, p := range warmPaths {
+			rec := httptest.NewRecorder()
+			a.handler.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, p, nil))
+		}
+		a.log.Debug("warmed the catalog pages", "duration", time.Since(start))
+		return
+	}
 }
 
 // Close releases the app's resources when Run was not called.
-func (a *App) Close() error { return errors.Join(a.Events.Close(), a.Store.Close()) }
+func (a *App) Close() error {
+	a.closeOnce.Do(func() { a.closeErr = errors.Join(a.Events.Close(), a.Store.Close()) })
+	return a.closeErr
+}
