@@ -180,6 +180,10 @@ func newService(st *store.Store, root string, log *slog.Logger) *catalog.Service
 		Locations: []catalog.ConfigLocation{{Type: "file", Target: root}},
 		Workers:   runtime.GOMAXPROCS(0),
 		Logger:    log,
+		// Far beyond any run: a load of a million components takes longer
+		// than the default interval, and entities falling due again would
+		// keep the catalog from ever being caught up.
+		ProcessingInterval: store.Interval{Min: 24 * time.Hour, Max: 36 * time.Hour},
 	})
 }
 
