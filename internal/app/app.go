@@ -119,6 +119,7 @@ func OpenStore(ctx context.Context, db config.Database) (*store.Store, error) {
 		return nil, err
 	}
 	opts.TLS = tlsConfig
+	opts.MaxConns = db.KnexConfig.Pool.Max
 	return store.OpenPostgres(ctx, db.PostgresURL(), opts)
 }
 

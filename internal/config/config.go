@@ -114,6 +114,28 @@ type Database struct {
 	// "backend.database.connection"). Default: SQLite in the directory
 	// "./data".
 	Connection DatabaseConnection `yaml:"connection"`
+	// KnexConfig holds connection pool settings under Backstage's key
+	// "backend.database.knexConfig"; Atrium reads only pool.max.
+	KnexConfig KnexConfig `yaml:"knexConfig"`
+}
+
+// KnexConfig is the part of Backstage's backend.database.knexConfig that
+// Atrium honours.
+type KnexConfig struct {
+	// Pool sizes the connection pool (key "backend.database.knexConfig.pool").
+	Pool DatabasePool `yaml:"pool"`
+}
+
+// DatabasePool sizes a replica's PostgreSQL connection pool.
+type DatabasePool struct {
+	// Max is the most connections one replica keeps for the catalog (key
+	// "backend.database.knexConfig.pool.max"). Default 10. Not used with
+	// SQLite, which writes through one connection.
+	Max int `yaml:"max"`
+	// Min is accepted for compatibility with Backstage configurations and
+	// ignored: connections open on demand (key
+	// "backend.database.knexConfig.pool.min").
+	Min int `yaml:"min"`
 }
 
 // IsSQLite reports whether the configured client is SQLite under either of
@@ -394,6 +416,9 @@ func (c *Config) Validate() error {
 			bad("backend.database.connection", "host and connectionString are PostgreSQL settings, but the client is %q", db.Client)
 		}
 	case db.Client == ClientPostgres:
+		if p := db.KnexConfig.Pool; p.Max < 0 || p.Max > 1000 {
+			bad("backend.database.knexConfig.pool.max", "must be between 1 and 1000, got %d", p.Max)
+		}
 		if conn.String == "" && conn.ConnectionString == "" && conn.Host == "" {
 			bad("backend.database.connection", "PostgreSQL needs a URL (postgresql://...) or a map with host, user, password and database")
 		}

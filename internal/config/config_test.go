@@ -415,6 +415,11 @@ func TestDatabaseConnectionForms(t *testing.T) {
 			want: Database{Client: "pg", Connection: DatabaseConnection{Host: "h", Port: 5433, User: "u", Password: "1234", Database: "d", SSL: DatabaseSSL{Enabled: true}}},
 		},
 		{
+			name: "pg pool size, Backstage's knexConfig",
+			yaml: "{client: pg, connection: 'postgresql://h/atrium', knexConfig: {pool: {min: 2, max: 25}}}",
+			want: Database{Client: "pg", Connection: DatabaseConnection{String: "postgresql://h/atrium"}, KnexConfig: KnexConfig{Pool: DatabasePool{Min: 2, Max: 25}}},
+		},
+		{
 			name: "pg map with ssl map",
 			yaml: "{client: pg, connection: {host: h, ssl: {rejectUnauthorized: false}}}",
 			want: Database{Client: "pg", Connection: DatabaseConnection{Host: "h", SSL: DatabaseSSL{Enabled: true, RejectUnauthorized: &f}}},
@@ -599,6 +604,9 @@ func TestValidate(t *testing.T) {
 		{name: "port zero", modify: func(c *Config) { c.Backend.Listen.Port = 0 }, want: "backend.listen.port: must be between 1 and 65535, got 0"},
 		{name: "port too big", modify: func(c *Config) { c.Backend.Listen.Port = 70000 }, want: "backend.listen.port: must be between 1 and 65535, got 70000"},
 		{name: "bad client", modify: func(c *Config) { c.Backend.Database.Client = "mysql" }, want: `backend.database.client: must be "sqlite", "better-sqlite3" or "pg", got "mysql"`},
+		{name: "pool too big", modify: func(c *Config) {
+			c.Backend.Database = Database{Client: "pg", Connection: DatabaseConnection{String: "postgres://h/a"}, KnexConfig: KnexConfig{Pool: DatabasePool{Max: 5000}}}
+		}, want: `backend.database.knexConfig.pool.max: must be between 1 and 1000, got 5000`},
 		{name: "pg without connection", modify: func(c *Config) {
 			c.Backend.Database = Database{Client: "pg"}
 		}, want: "backend.database.connection: PostgreSQL needs"},
