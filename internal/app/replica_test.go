@@ -152,6 +152,48 @@ func TestReplicasShareOneCatalog(t *testing.T) {
 			t.Errorf("replicas answer %s differently:\n%s", path, truncate(cmp.Diff(string(a), string(b)), 2000))
 		}
 	}
+
+	// SIGTERM under load: make everything due so both survivors are busy
+	// reprocessing, then stop one. It drains its batch and exits cleanly,
+	// and the other finishes the work.
+	if _, err := db.ExecContext(ctx, `UPDATE refresh_state SET next_update_at = 0`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	stopped := survivors[1]
+	if err := stopped.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- stopped.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("replica 1 exited with %v after SIGTERM, want a clean exit", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("replica 1 did not exit within 60 s of SIGTERM")
+	}
+	phase("replica 1 stopped on SIGTERM")
+	deadline = time.Now().Add(120 * time.Second)
+	for {
+		var overdue int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM refresh_state WHERE next_update_at < $1`,
+			time.Now().UnixMilli()-15000).Scan(&overdue); err != nil {
+			t.Fatal(err)
+		}
+		if overdue == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d entities still overdue after replica 1 stopped", overdue)
+		}
+		time.Sleep(time.Second)
+	}
+	if got := survivors[0].relationsByEntity(t); !cmp.Equal(want, got) {
+		t.Errorf("after reprocessing, replica 0 serves something else (-want +got):\n%s", truncate(cmp.Diff(want, got), 4000))
+	}
+	phase("replica 0 reprocessed everything")
 }
 
 // referenceCatalog ingests the catalog at root in process, on SQLite,
