@@ -283,7 +283,7 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 }
 
 // warmPaths are the pages warm renders once the catalog has caught up.
-var warmPaths = []string{"/catalog", "/api-docs"}
+var warmPaths = []string{"/catalog", "/catalog?filters[kind]=all", "/api-docs"}
 
 // warm renders the most visited pages once ingestion has caught up, so
 // that their counts and facets are cached before the first visitor asks:

@@ -119,14 +119,24 @@ func (s *Store) queryEntities(ctx context.Context, q Query, pt part) (Page, erro
 	}
 	// Probe per row where the page is read off an index in order.
 	b.probe = len(q.Order) > 0 && q.DropMissing && selective == "" || driven
-	if selective != "" && q.FullText != nil {
-		// The few matches come from the text search; a kind filter
-		// beside it may hold most of the catalog. SQLite drives the page
-		// from the first IN list it can, so the filter's lists get a
-		// unary + that keeps them from driving.
-		b.matching(rest, nil, "+fe.id")
-		b.matching(nil, q.FullText, "fe.id")
-	} else {
+	switch {
+	case selective != "":
+		// The few matches are read off one list: the text search's, else
+		// the filter's most selective match (an owner, not the kind
+		// beside it). The rest of the filter is probed per match: as
+		// lists they would be built in full (a kind's 100,000 ids) and
+		// might drive the page instead.
+		driver, others := filter.Expr(nil), rest
+		if q.FullText == nil {
+			if m, o, ok := drivingMatch(rest); ok {
+				driver, others = m, o
+			}
+		}
+		b.matching(driver, q.FullText, "fe.id")
+		b.probe = true
+		b.matching(others, nil, "fe.id")
+		b.probe = false
+	default:
 		b.matching(rest, q.FullText, "fe.id")
 	}
 	if q.Limit == 0 {
@@ -457,14 +467,23 @@ func drivingMatch(f filter.Expr) (filter.Match, filter.Expr, bool) {
 			return t, nil, true
 		}
 	case filter.All:
+		// Any single-valued match will do; a kind is the least selective
+		// (half a catalog may be components), so another wins: the page
+		// and its count then read that match's few rows, not the kind's.
+		best := -1
 		for i, c := range t.Exprs {
 			if m, ok := c.(filter.Match); ok && len(m.Values) == 1 {
-				others := append(append([]filter.Expr{}, t.Exprs[:i]...), t.Exprs[i+1:]...)
-				if len(others) == 0 {
-					return m, nil, true
+				if best < 0 || (m.Key != "kind" && t.Exprs[best].(filter.Match).Key == "kind") {
+					best = i
 				}
-				return m, filter.All{Exprs: others}, true
 			}
+		}
+		if best >= 0 {
+			others := append(append([]filter.Expr{}, t.Exprs[:best]...), t.Exprs[best+1:]...)
+			if len(others) == 0 {
+				return t.Exprs[best].(filter.Match), nil, true
+			}
+			return t.Exprs[best].(filter.Match), filter.All{Exprs: others}, true
 		}
 	}
 	return filter.Match{}, nil, false
