@@ -41,7 +41,7 @@ type App struct {
 	Metrics *metrics.Registry
 	// ClaimDuration is atrium_catalog_claim_duration_seconds{queue}: how
 	// long one claim of a batch of work takes, in seconds, for queue
-	// "processing". The catalog engine observes it.
+	// "processing" or "stitching". The catalog engine observes it.
 	ClaimDuration *metrics.HistogramVec
 
 	closeOnce sync.Once
@@ -63,7 +63,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.registerMetrics()
 	opts := CatalogOptions(cfg, log)
 	opts.Events = bus
-	opts.ObserveClaim = func(d time.Duration) { a.ClaimDuration.With("processing").Observe(d.Seconds()) }
+	opts.ObserveClaim = func(queue string, d time.Duration) { a.ClaimDuration.With(queue).Observe(d.Seconds()) }
 	a.Catalog = catalog.New(st, opts)
 	a.handler = metrics.InstrumentHTTP(a.Metrics, a.routes())
 	return a, nil

@@ -51,6 +51,9 @@ func TestMetrics(t *testing.T) {
 		`atrium_http_request_duration_seconds_count{method="GET",route="GET /healthz",code="200"} 1`,
 		`atrium_http_request_duration_seconds_count{method="GET",route="GET /api/catalog/entities",code="200"} 1`,
 	}
+	if !strings.Contains(body, "\n"+`atrium_catalog_claim_duration_seconds_count{queue="stitching"} `) {
+		t.Error("no stitching claim latency series")
+	}
 	var got []string
 	for _, want := range wantLines {
 		if strings.Contains(body, "\n"+want+"\n") {

@@ -83,13 +83,17 @@ func (s *Service) step(ctx context.Context, sweep bool) (busy, swept bool, err e
 	// what it processed.
 	if !busy || time.Since(s.lastStitch) >= stitchEvery {
 		s.lastStitch = time.Now()
-		n, changed, err := s.st.Stitch(ctx, s.opts.BatchSize*20)
+		stats, err := s.st.Stitch(ctx, s.opts.BatchSize*20)
 		if err != nil {
 			return false, false, fmt.Errorf("stitch: %w", err)
 		}
-		if changed > 0 {
-			s.publishChanged(ctx, changed)
+		if s.opts.ObserveClaim != nil {
+			s.opts.ObserveClaim("stitching", stats.Claim)
 		}
+		if stats.Changed > 0 {
+			s.publishChanged(ctx, stats.Changed)
+		}
+		n := stats.Consumed
 		if n > 0 {
 			s.log.Debug("stitched entities", "count", n, "duration", time.Since(s.lastStitch))
 		}
@@ -124,7 +128,7 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if s.opts.ObserveClaim != nil {
-		s.opts.ObserveClaim(time.Since(claimStart))
+		s.opts.ObserveClaim("processing", time.Since(claimStart))
 	}
 	if len(work) == 0 {
 		return 0, nil

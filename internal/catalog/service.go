@@ -57,9 +57,10 @@ type Options struct {
 	// Events, if set, receives TopicEntitiesChanged after every stitching
 	// round that changed served entities.
 	Events events.Bus
-	// ObserveClaim, if set, receives how long each claim of due entities
-	// took (for the claim latency metric).
-	ObserveClaim func(time.Duration)
+	// ObserveClaim, if set, receives how long each claim of work took, for
+	// queue "processing" (due entities) or "stitching" (the stitch queue),
+	// for the claim latency metric.
+	ObserveClaim func(queue string, d time.Duration)
 }
 
 // Service is the catalog: it ingests locations and answers queries.

@@ -151,11 +151,11 @@ func (f *catalogFixture) ingest(t *testing.T, entities []testEntity) {
 		t.Fatal(err)
 	}
 	for i := 0; ; i++ {
-		n, _, err := f.st.Stitch(ctx, 100)
+		stats, err := f.st.Stitch(ctx, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
+		if stats.Consumed == 0 {
 			break
 		}
 		if i == 10 {

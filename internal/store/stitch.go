@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 )
@@ -27,14 +28,17 @@ const stitchChunk = 500
 // Stitch computes the final form of up to limit queued entities: the
 // processed entity, its relations from both ends, its processing errors as
 // status items and its orphan mark; then rewrites its search rows. An
-// unchanged final entity writes nothing. It returns how many queue entries
-// it consumed and how many final entities it changed.
+// unchanged final entity writes nothing. It reports how many queue entries
+// it consumed, how many final entities it changed and how long claiming
+// the queue entries took.
 //
 // Each chunk is read with a few batched queries, built in parallel (JSON
 // and flattening are CPU work), and written by the one writer connection.
-func (s *Store) Stitch(ctx context.Context, limit int) (consumed, changed int, err error) {
-	var n int
-	err = s.tx(ctx, func(ctx context.Context, tx *txn) error {
+func (s *Store) Stitch(ctx context.Context, limit int) (StitchStats, error) {
+	var n, changed int
+	var claim time.Duration
+	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		claimStart := time.Now()
 		// On PostgreSQL the claimed queue rows stay locked until this
 		// transaction ends: other replicas stitch other entities, and a
 		// replica that dies releases its claim with its connection.
@@ -43,6 +47,7 @@ func (s *Store) Stitch(ctx context.Context, limit int) (consumed, changed int, e
 		if err != nil {
 			return err
 		}
+		claim = time.Since(claimStart)
 		n = len(refs)
 		st, err := newStitcher(ctx, tx, s.now().UnixMilli())
 		if err != nil {
@@ -81,10 +86,20 @@ func (s *Store) Stitch(ctx context.Context, limit int) (consumed, changed int, e
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return StitchStats{}, err
 	}
 	s.analyzeAfter(ctx, changed, n < limit)
-	return n, changed, nil
+	return StitchStats{Consumed: n, Changed: changed, Claim: claim}, nil
+}
+
+// StitchStats is what one Stitch did.
+type StitchStats struct {
+	// Consumed is how many stitch-queue entries it took.
+	Consumed int
+	// Changed is how many final entities it rewrote.
+	Changed int
+	// Claim is how long taking the queue entries took.
+	Claim time.Duration
 }
 
 // analyzeEvery is the fewest written entities that make PostgreSQL's
