@@ -16,20 +16,16 @@ import (
 // returns any failure for the error adapter to render.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// errorKinds maps each derrors kind to Backstage's error name and HTTP status.
-// It is the only place where a kind meets a status code.
-var errorKinds = []struct {
-	kind   error
-	status int
-	name   string
-}{
-	{derrors.ErrInvalid, http.StatusBadRequest, "InputError"},
-	{derrors.ErrUnauthenticated, http.StatusUnauthorized, "AuthenticationError"},
-	{derrors.ErrForbidden, http.StatusForbidden, "NotAllowedError"},
-	{derrors.ErrNotFound, http.StatusNotFound, "NotFoundError"},
-	{derrors.ErrConflict, http.StatusConflict, "ConflictError"},
-	{derrors.ErrNotImplemented, http.StatusNotImplemented, "NotImplementedError"},
-	{derrors.ErrUnavailable, http.StatusServiceUnavailable, "ServiceUnavailableError"},
+// errorNames are Backstage's error names for the derrors kinds (whose
+// statuses derrors.Classify gives).
+var errorNames = map[error]string{
+	derrors.ErrInvalid:         "InputError",
+	derrors.ErrUnauthenticated: "AuthenticationError",
+	derrors.ErrForbidden:       "NotAllowedError",
+	derrors.ErrNotFound:        "NotFoundError",
+	derrors.ErrConflict:        "ConflictError",
+	derrors.ErrNotImplemented:  "NotImplementedError",
+	derrors.ErrUnavailable:     "ServiceUnavailableError",
 }
 
 // httpError is an error raised by the HTTP layer itself (unknown route,
@@ -68,16 +64,8 @@ func classify(err error) (status int, name, message string) {
 	if errors.As(err, &he) {
 		return he.status, he.name, he.message
 	}
-	for _, k := range errorKinds {
-		if errors.Is(err, k.kind) {
-			msg, ok := derrors.PublicMessage(err)
-			if !ok {
-				// A bare kind (fmt.Errorf("...: %w", derrors.ErrNotFound)) has
-				// no message written for clients; the kind's own text is safe.
-				msg = k.kind.Error()
-			}
-			return k.status, k.name, msg
-		}
+	if c := derrors.Classify(err); c.Kind != nil {
+		return c.Status, errorNames[c.Kind], c.Message
 	}
 	return http.StatusInternalServerError, "Error", "Internal server error"
 }

@@ -35,20 +35,16 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.message }
 
-// errorKinds maps each derrors kind to a status and a heading. It is the
-// only place where the UI meets status codes.
-var errorKinds = []struct {
-	kind   error
-	status int
-	title  string
-}{
-	{derrors.ErrInvalid, http.StatusBadRequest, "That request was not valid"},
-	{derrors.ErrUnauthenticated, http.StatusUnauthorized, "Sign in required"},
-	{derrors.ErrForbidden, http.StatusForbidden, "Not allowed"},
-	{derrors.ErrNotFound, http.StatusNotFound, "Not found"},
-	{derrors.ErrConflict, http.StatusConflict, "Conflict"},
-	{derrors.ErrNotImplemented, http.StatusNotImplemented, "Not available"},
-	{derrors.ErrUnavailable, http.StatusServiceUnavailable, "Temporarily unavailable"},
+// errorTitles are the page headings for the derrors kinds (whose statuses
+// derrors.Classify gives).
+var errorTitles = map[error]string{
+	derrors.ErrInvalid:         "That request was not valid",
+	derrors.ErrUnauthenticated: "Sign in required",
+	derrors.ErrForbidden:       "Not allowed",
+	derrors.ErrNotFound:        "Not found",
+	derrors.ErrConflict:        "Conflict",
+	derrors.ErrNotImplemented:  "Not available",
+	derrors.ErrUnavailable:     "Temporarily unavailable",
 }
 
 // classify returns the status, heading and client-safe message for err.
@@ -58,14 +54,8 @@ func classify(err error) (status int, title, message string) {
 	if errors.As(err, &se) {
 		return se.status, se.title, se.message
 	}
-	for _, k := range errorKinds {
-		if errors.Is(err, k.kind) {
-			msg, ok := derrors.PublicMessage(err)
-			if !ok {
-				msg = k.kind.Error()
-			}
-			return k.status, k.title, msg
-		}
+	if c := derrors.Classify(err); c.Kind != nil {
+		return c.Status, errorTitles[c.Kind], c.Message
 	}
 	return http.StatusInternalServerError, "Something went wrong",
 		"Atrium could not show this page. The error has been logged; try again in a moment."
