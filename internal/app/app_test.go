@@ -36,9 +36,15 @@ func examplesDir(t *testing.T) string {
 // example catalog, ingested to completion, behind an httptest server.
 func exampleApp(t *testing.T) (*app.App, *httptest.Server) {
 	t.Helper()
+	return exampleAppOn(t, config.Database{Client: config.ClientSQLite, Connection: config.DatabaseConnection{Directory: t.TempDir()}})
+}
+
+// exampleAppOn is exampleApp on the database db.
+func exampleAppOn(t *testing.T, db config.Database) (*app.App, *httptest.Server) {
+	t.Helper()
 	ctx := context.Background()
 	cfg := config.Default()
-	cfg.Backend.Database.Connection = config.DatabaseConnection{Directory: t.TempDir()}
+	cfg.Backend.Database = db
 	cfg.Catalog.Locations[0].Target = filepath.Join(examplesDir(t), "all.yaml")
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

@@ -26,27 +26,7 @@ import (
 func TestPostgresAnswersLikeSQLite(t *testing.T) {
 	pgURL := storetest.PostgresURL(t)
 	_, lite := exampleApp(t)
-
-	ctx := context.Background()
-	cfg := config.Default()
-	cfg.Backend.Database = config.Database{Client: config.ClientPostgres, Connection: config.DatabaseConnection{String: pgURL}}
-	cfg.Catalog.Locations[0].Target = filepath.Join(examplesDir(t), "all.yaml")
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	if err := a.Catalog.SyncConfigLocations(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Catalog.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	pg := httptest.NewServer(a.Handler())
-	t.Cleanup(pg.Close)
+	_, pg := exampleAppOn(t, config.Database{Client: config.ClientPostgres, Connection: config.DatabaseConnection{String: pgURL}})
 
 	// Random per database: uids, etags, and cursors (which carry ids).
 	mask := regexp.MustCompile(`"(uid|etag|nextCursor|prevCursor)":"[^"]*"`)
