@@ -105,12 +105,14 @@ func (a *App) registerMetrics() {
 		}, "state")
 }
 
+// staleFacets is how long facet counts may lag the catalog while they are
+// recomputed in the background (see store.Options.StaleFacets).
+const staleFacets = 30 * time.Second
+
 // OpenStore opens the configured database: SQLite, or PostgreSQL for
 // client "pg".
 func OpenStore(ctx context.Context, db config.Database) (*store.Store, error) {
-	// Facet counts may lag the catalog by up to this long while they are
-	// recomputed in the background (see store.Options.StaleFacets).
-	opts := store.Options{StaleFacets: 30 * time.Second}
+	opts := store.Options{StaleFacets: staleFacets}
 	if db.IsSQLite() {
 		return store.Open(ctx, db.SQLitePath(), opts)
 	}

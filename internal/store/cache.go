@@ -23,6 +23,9 @@ type cached[T any] struct {
 	gen   int64
 	value T
 	at    time.Time // when it was computed
+	// cost is how long computing it took; only results that were costly
+	// are worth serving stale.
+	cost time.Duration
 	// refreshing says a recomputation for a newer generation is running.
 	refreshing bool
 }
@@ -39,9 +42,11 @@ func (c *resultCache[T]) get(key string, gen int64) (T, bool) {
 }
 
 // getStale is get that also accepts a result of an older generation
-// computed at most maxAge before now. refresh is true for the first caller
-// to get a stale result since the last put: it should recompute it.
-func (c *resultCache[T]) getStale(key string, gen int64, maxAge time.Duration, now time.Time) (v T, ok, refresh bool) {
+// computed at most maxAge before now, if computing it took at least
+// minCost: a cheap result is better recomputed than served stale. refresh
+// is true for the first caller to get a stale result since the last put:
+// it should recompute it.
+func (c *resultCache[T]) getStale(key string, gen int64, maxAge, minCost time.Duration, now time.Time) (v T, ok, refresh bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
@@ -50,7 +55,7 @@ func (c *resultCache[T]) getStale(key string, gen int64, maxAge time.Duration, n
 		return v, false, false
 	case e.gen == gen:
 		return e.value, true, false
-	case maxAge <= 0 || now.Sub(e.at) > maxAge:
+	case maxAge <= 0 || now.Sub(e.at) > maxAge || e.cost < minCost:
 		return v, false, false
 	}
 	refresh = !e.refreshing
@@ -59,13 +64,15 @@ func (c *resultCache[T]) getStale(key string, gen int64, maxAge time.Duration, n
 	return e.value, true, refresh
 }
 
-func (c *resultCache[T]) put(key string, gen int64, v T, now time.Time) {
+// put stores v, computed at generation gen; started is when its
+// computation began and now when it ended.
+func (c *resultCache[T]) put(key string, gen int64, v T, started, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil || len(c.entries) >= maxCached {
 		c.entries = map[string]cached[T]{}
 	}
-	c.entries[key] = cached[T]{gen: gen, value: v, at: now}
+	c.entries[key] = cached[T]{gen: gen, value: v, at: now, cost: now.Sub(started)}
 }
 
 // generation reads the catalog generation. It is read before the query it
@@ -106,10 +113,11 @@ func (s *Store) cachedCount(ctx context.Context, query string, args []any) (int,
 	if n, ok := s.counts.get(key, gen); ok {
 		return n, nil
 	}
+	started := s.now()
 	var n int
 	if err := s.r.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, err
 	}
-	s.counts.put(key, gen, n, s.now())
+	s.counts.put(key, gen, n, started, s.now())
 	return n, nil
 }

@@ -186,6 +186,7 @@ func TestStaleFacets(t *testing.T) {
 	f := newFixture(t, storetest.SQLite)
 	ctx := context.Background()
 	f.st.staleFacets = time.Hour
+	f.st.staleMinCost = 0 // the fixture's facets are cheap
 	kinds := func() []FacetCount {
 		t.Helper()
 		got, err := f.st.Facets(ctx, []string{"kind"}, nil)
@@ -206,12 +207,22 @@ func TestStaleFacets(t *testing.T) {
 	if got := kinds(); !cmp.Equal(got, want) {
 		t.Errorf("after the background refresh = %v, want %v", got, want)
 	}
-	// Too old to serve: computed at once.
-	f.st.staleFacets = 0
+	// Too cheap to serve stale: computed at once.
+	f.st.staleMinCost = time.Hour
 	if _, err := f.st.DeleteByUID(ctx, f.uids["team-b"]); err != nil {
 		t.Fatal(err)
 	}
 	want = []FacetCount{{Value: "Component", Count: 6}}
+	if got := kinds(); !cmp.Equal(got, want) {
+		t.Errorf("with a cheap facet = %v, want %v", got, want)
+	}
+	// Too old to serve: computed at once.
+	f.st.staleMinCost = 0
+	f.st.staleFacets = 0
+	if _, err := f.st.DeleteByUID(ctx, f.uids["alpha"]); err != nil {
+		t.Fatal(err)
+	}
+	want = []FacetCount{{Value: "Component", Count: 5}}
 	if got := kinds(); !cmp.Equal(got, want) {
 		t.Errorf("without staleness = %v, want %v", got, want)
 	}

@@ -546,18 +546,19 @@ func (s *Store) Facets(ctx context.Context, facets []string, f filter.Expr) (map
 		}
 		query := `SELECT coalesce(s.original_value, s.value) AS v, count(*) FROM search s` + b.whereSQL() + ` GROUP BY v ORDER BY v`
 		key := cacheKey(query, b.args)
-		if counts, ok, refresh := s.facets.getStale(key, gen, s.staleFacets, s.now()); ok {
+		if counts, ok, refresh := s.facets.getStale(key, gen, s.staleFacets, s.staleMinCost, s.now()); ok {
 			out[facet] = slices.Clone(counts) // the cached slice stays ours
 			if refresh {
 				s.refreshFacet(key, gen, query, b.args)
 			}
 			continue
 		}
+		started := s.now()
 		counts, err := s.facetCounts(ctx, query, b.args)
 		if err != nil {
 			return nil, fmt.Errorf("facet %s: %w", facet, err)
 		}
-		s.facets.put(key, gen, slices.Clone(counts), s.now())
+		s.facets.put(key, gen, slices.Clone(counts), started, s.now())
 		out[facet] = counts
 	}
 	return out, nil
@@ -569,11 +570,12 @@ func (s *Store) refreshFacet(key string, gen int64, query string, args []any) {
 	s.background.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		started := s.now()
 		counts, err := s.facetCounts(ctx, query, args)
 		if err != nil {
 			return // the stale entry stays until it is too old; the next request computes it
 		}
-		s.facets.put(key, gen, counts, s.now())
+		s.facets.put(key, gen, counts, started, s.now())
 	})
 }
 

@@ -41,7 +41,10 @@ type Store struct {
 	counts      resultCache[int]
 	facets      resultCache[[]FacetCount]
 	staleFacets time.Duration
-	background  sync.WaitGroup // background recomputations
+	// staleMinCost is how long a facet must have taken to compute for its
+	// counts to be served stale (staleFacetsMinCost; tests lower it).
+	staleMinCost time.Duration
+	background   sync.WaitGroup // background recomputations
 	// analyzeMu guards sinceAnalyze, the entities written since
 	// PostgreSQL's statistics were last refreshed, and analyzedAt, those
 	// written before.
@@ -67,6 +70,11 @@ type Options struct {
 	// few seconds would otherwise pay it on almost every request.
 	StaleFacets time.Duration
 }
+
+// staleFacetsMinCost is the least computation time for which facet counts
+// are served stale: cheaper ones, as in any catalog of a few thousand
+// entities, are always computed fresh.
+const staleFacetsMinCost = 20 * time.Millisecond
 
 // Open opens (creating if needed) the SQLite database at path, or an
 // in-memory one for ":memory:", and applies pending migrations.
@@ -107,7 +115,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
 	d := sqliteDialect
-	s := &Store{d: d, w: pool{w, d}, r: pool{w, d}, now: opts.Now, staleFacets: opts.StaleFacets}
+	s := &Store{d: d, w: pool{w, d}, r: pool{w, d}, now: opts.Now, staleFacets: opts.StaleFacets, staleMinCost: staleFacetsMinCost}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err

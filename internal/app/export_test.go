@@ -1,0 +1,4 @@
+package app
+
+// StaleFacets exposes staleFacets to the external tests.
+const StaleFacets = staleFacets
