@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
@@ -30,7 +32,8 @@ const DefaultMaxBodyBytes = 1 << 20
 // Catalog is the catalog service as the REST API uses it.
 type Catalog interface {
 	QueryEntities(ctx context.Context, q catalog.Query) (catalog.Page, error)
-	EntityByRef(ctx context.Context, ref entity.Ref) (json.RawMessage, error) // derrors NotFound
+	EntityByRef(ctx context.Context, ref entity.Ref) (json.RawMessage, error)            // derrors NotFound
+	EntityAt(ctx context.Context, ref entity.Ref, at time.Time) (json.RawMessage, error) // derrors NotFound
 	EntityByUID(ctx context.Context, uid string) (json.RawMessage, error)
 	EntitiesByRefs(ctx context.Context, refs []string, f filter.Expr) ([]json.RawMessage, error) // same length as refs, nil where missing/filtered/unparseable
 	DeleteEntityByUID(ctx context.Context, uid string) error
@@ -124,7 +127,12 @@ func (p *prefixRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if pattern != "" {
 		// Name the endpoint, not just the prefix, in request metrics.
 		method, path, _ := strings.Cut(pattern, " ")
-		metrics.SetRoute(r.Context(), method+" "+p.prefix+path)
+		route := method + " " + p.prefix + path
+		metrics.SetRoute(r.Context(), route)
+		// Changes made by this request are audited with it.
+		req := audit.RequestOf(r, route)
+		w.Header().Set("X-Request-Id", req.ID)
+		r2 = r2.WithContext(audit.WithRequest(r2.Context(), req))
 		p.mux.ServeHTTP(w, r2) // the mux, not h, sets the path values
 		return
 	}

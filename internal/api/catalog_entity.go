@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
@@ -46,12 +47,29 @@ func pathRef(r *http.Request) entity.Ref {
 }
 
 // getEntityByName serves GET /entities/by-name/{kind}/{namespace}/{name}.
+//
+// With ?at=<RFC 3339 time> it answers the entity as it was then, rebuilt
+// from the audit log (Atrium's addition; Backstage has no such parameter).
 func (h *catalogHandler) getEntityByName(w http.ResponseWriter, r *http.Request) error {
-	if _, err := queryParams(r); err != nil {
+	q, err := queryParams(r, "at")
+	if err != nil {
 		return err
 	}
 	ref := pathRef(r)
-	e, err := h.c.EntityByRef(r.Context(), ref)
+	var e json.RawMessage
+	if at := q.Get("at"); at != "" {
+		t, perr := time.Parse(time.RFC3339Nano, at)
+		if perr != nil {
+			return invalid("Invalid at '%s': expected an RFC 3339 time such as 2026-01-02T15:04:05Z", at)
+		}
+		e, err = h.c.EntityAt(r.Context(), ref, t)
+		if errors.Is(err, derrors.ErrNotFound) {
+			return derrors.NotFound("No entity named '%s' found, with kind '%s' in namespace '%s', at %s",
+				ref.Name, ref.Kind, ref.Namespace, t.UTC().Format(time.RFC3339))
+		}
+	} else {
+		e, err = h.c.EntityByRef(r.Context(), ref)
+	}
 	if errors.Is(err, derrors.ErrNotFound) {
 		return derrors.NotFound("No entity named '%s' found, with kind '%s' in namespace '%s'",
 			ref.Name, ref.Kind, ref.Namespace)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
@@ -120,6 +121,18 @@ func (f *fakeCatalog) QueryEntities(ctx context.Context, q catalog.Query) (catal
 		page.Last = &catalog.Position{ID: int64(hi)}
 	}
 	return page, nil
+}
+
+// EntityAt answers like EntityByRef for times after 2026 and NotFound
+// before, which is enough to test the handler's parameter handling.
+func (f *fakeCatalog) EntityAt(ctx context.Context, ref entity.Ref, at time.Time) (json.RawMessage, error) {
+	if err := f.record("EntityAt %s %s", ref, at.UTC().Format(time.RFC3339)); err != nil {
+		return nil, err
+	}
+	if at.Year() < 2026 {
+		return nil, derrors.NotFound("entity %s did not exist", ref)
+	}
+	return f.EntityByRef(ctx, ref)
 }
 
 func (f *fakeCatalog) EntityByRef(ctx context.Context, ref entity.Ref) (json.RawMessage, error) {

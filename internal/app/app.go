@@ -5,9 +5,12 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +21,7 @@ import (
 	"time"
 
 	"github.com/atrium-dev/atrium/internal/api"
+	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
 	"github.com/atrium-dev/atrium/internal/config"
@@ -50,7 +54,7 @@ type App struct {
 
 // New opens the database and builds the services for cfg.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	st, err := OpenStore(ctx, cfg.Backend.Database)
+	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -111,8 +115,9 @@ const staleFacets = 30 * time.Second
 
 // OpenStore opens the configured database: SQLite, or PostgreSQL for
 // client "pg".
-func OpenStore(ctx context.Context, db config.Database) (*store.Store, error) {
-	opts := store.Options{StaleFacets: staleFacets}
+func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	db := cfg.Backend.Database
+	opts := store.Options{StaleFacets: staleFacets, DisableAudit: !cfg.Audit.Enabled}
 	if db.IsSQLite() {
 		return store.Open(ctx, db.SQLitePath(), opts)
 	}
@@ -212,6 +217,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(api.CatalogPrefix+"/", api.NewCatalogHandler(a.Catalog, a.log, api.Options{}))
+	mux.Handle(api.AuditPrefix+"/", api.NewAuditHandler(a.Catalog, a.log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -256,6 +262,13 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- a.Catalog.Run(workerCtx) }()
 	go a.warm(workerCtx)
+	var auditWorkers sync.WaitGroup
+	if err := a.startAudit(workerCtx, &auditWorkers); err != nil {
+		stopWorkers()
+		<-workerDone
+		ln.Close()
+		return err
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -281,7 +294,45 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	if err := <-workerDone; err != nil {
 		runErr = errors.Join(runErr, err)
 	}
+	auditWorkers.Wait()
 	return errors.Join(runErr, a.Close())
+}
+
+// startAudit starts the audit log's workers: signed checkpoints, the
+// export sink and retention, as configured.
+func (a *App) startAudit(ctx context.Context, wg *sync.WaitGroup) error {
+	cfg := a.cfg.Audit
+	if !cfg.Enabled {
+		a.log.Warn("the audit log is off (audit.enabled: false): changes are not recorded")
+		return nil
+	}
+	key, err := audit.SigningKey(cfg.SigningKey)
+	if err != nil {
+		return err
+	}
+	if cfg.SigningKey == "" {
+		a.log.Warn("audit.signingKey is not set: checkpoints are signed with a key made for this process",
+			"publicKey", base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey)))
+	}
+	wg.Go(func() { audit.RunCheckpoints(ctx, a.Store, key, time.Duration(cfg.CheckpointInterval), a.log) })
+	if cfg.Sink.Type != "" {
+		host, _ := os.Hostname()
+		sink := &audit.Sink{Store: a.Store, Owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()), Log: a.log}
+		switch cfg.Sink.Type {
+		case "stdout":
+			sink.Name = "stdout"
+			sink.Open = func() (io.WriteCloser, error) { return audit.NopCloser(os.Stdout), nil }
+		case "file":
+			sink.Name = "file:" + cfg.Sink.Path
+			sink.Open = func() (io.WriteCloser, error) { return audit.OpenFileSink(cfg.Sink.Path) }
+		}
+		wg.Go(func() { sink.Run(ctx) })
+	}
+	if cfg.Retention > 0 {
+		r := &audit.Retention{Store: a.Store, Keep: time.Duration(cfg.Retention), Dir: a.cfg.AuditArchiveDir(), Log: a.log}
+		wg.Go(func() { r.Run(ctx) })
+	}
+	return nil
 }
 
 // warmPaths are the pages warm renders once the catalog has caught up.

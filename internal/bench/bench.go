@@ -50,6 +50,8 @@ type IngestOptions struct {
 	// Replicas is how many catalog services share the PostgreSQL database,
 	// each with its own connection pool, as replicas would (default 1).
 	Replicas int
+	// NoAudit turns the audit log off, to measure what it costs.
+	NoAudit bool
 }
 
 // BenchSchema is the PostgreSQL schema benchmarks work in.
@@ -66,6 +68,8 @@ type IngestReport struct {
 	EntitiesPerSec   float64
 	PeakRSSMiB       float64
 	Relations        int
+	// AuditEvents is how many events the audit log holds afterwards.
+	AuditEvents int64
 }
 
 // Ingest generates a synthetic organisation and ingests it into a fresh
@@ -101,7 +105,7 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 	var svcs []*catalog.Service
 	var st *store.Store
 	for range replicas {
-		s, err := openStore(ctx, dir, opts.Postgres)
+		s, err := openStore(ctx, dir, opts.Postgres, store.Options{DisableAudit: opts.NoAudit})
 		if err != nil {
 			return rep, err
 		}
@@ -135,6 +139,11 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 		return rep, fmt.Errorf("ingested %d entities, want %d", rep.Entities, want)
 	}
 	rep.EntitiesPerSec = float64(rep.Entities) / rep.QueryableSeconds
+	head, err := st.ReadAuditHead(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.AuditEvents = head.Seq
 	rep.PeakRSSMiB = peakRSSMiB()
 	fmt.Fprintf(progress, "ingested %d entities in %.1fs\n", rep.Entities, rep.QueryableSeconds)
 	return rep, nil
@@ -142,9 +151,9 @@ func Ingest(ctx context.Context, opts IngestOptions) (IngestReport, error) {
 
 // openStore opens the benchmark's database: PostgreSQL in BenchSchema
 // when pgURL is set, else SQLite in dir.
-func openStore(ctx context.Context, dir, pgURL string) (*store.Store, error) {
+func openStore(ctx context.Context, dir, pgURL string, opts store.Options) (*store.Store, error) {
 	if pgURL == "" {
-		return store.Open(ctx, filepath.Join(dir, "atrium.sqlite"), store.Options{})
+		return store.Open(ctx, filepath.Join(dir, "atrium.sqlite"), opts)
 	}
 	u, err := url.Parse(pgURL)
 	if err != nil {
@@ -153,7 +162,7 @@ func openStore(ctx context.Context, dir, pgURL string) (*store.Store, error) {
 	q := u.Query()
 	q.Set("search_path", BenchSchema)
 	u.RawQuery = q.Encode()
-	return store.OpenPostgres(ctx, u.String(), store.Options{})
+	return store.OpenPostgres(ctx, u.String(), opts)
 }
 
 // resetSchema empties BenchSchema.
@@ -228,7 +237,7 @@ type QueryResult struct {
 // Query times the catalog API's common requests, in process through the
 // real HTTP handler (routing, SQL, JSON), against the database in opts.Dir.
 func Query(ctx context.Context, opts QueryOptions) ([]QueryResult, error) {
-	st, err := openStore(ctx, opts.Dir, opts.Postgres)
+	st, err := openStore(ctx, opts.Dir, opts.Postgres, store.Options{})
 	if err != nil {
 		return nil, err
 	}

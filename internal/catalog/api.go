@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
@@ -62,10 +63,10 @@ func (s *Service) EntitiesByRefs(ctx context.Context, refs []string, f filter.Ex
 func (s *Service) DeleteEntityByUID(ctx context.Context, uid string) error {
 	_, err := s.st.DeleteByUID(ctx, uid)
 	if errors.Is(err, store.ErrNotFound) {
-		return derrors.NotFound("No entity with uid %s", uid)
+		err = derrors.NotFound("No entity with uid %s", uid)
 	}
 	s.Wake()
-	return err
+	return s.audited(ctx, audit.EntityDeleted, "uid:"+uid, err)
 }
 
 // Children returns the refs (lowercased) of the entities ref emits: for a
@@ -118,10 +119,10 @@ func (s *Service) Facets(ctx context.Context, facets []string, f filter.Expr) (m
 func (s *Service) Refresh(ctx context.Context, ref entity.Ref) error {
 	err := s.st.RefreshNow(ctx, ref.Key())
 	if errors.Is(err, store.ErrNotFound) {
-		return derrors.NotFound("Entity %s not found", ref.String())
+		err = derrors.NotFound("Entity %s not found", ref.String())
 	}
 	s.Wake()
-	return err
+	return s.audited(ctx, audit.EntityRefreshRequested, ref.Key(), err)
 }
 
 // ValidateEntity checks an entity exactly as processing would, as if it
@@ -187,6 +188,14 @@ func (s *Service) checkWritable() error {
 // AddLocation registers a location (or, with DryRun, reads it and reports
 // what it would produce without writing anything).
 func (s *Service) AddLocation(ctx context.Context, typ, target string, opts AddLocationOptions) (AddLocationResult, error) {
+	res, err := s.addLocation(ctx, typ, target, opts)
+	if opts.DryRun {
+		return res, err // changes nothing, so nothing to record
+	}
+	return res, s.audited(ctx, audit.LocationCreated, typ+":"+target, err)
+}
+
+func (s *Service) addLocation(ctx context.Context, typ, target string, opts AddLocationOptions) (AddLocationResult, error) {
 	if err := s.checkLocationInput(typ, target); err != nil {
 		return AddLocationResult{}, err
 	}
@@ -294,6 +303,11 @@ func publicReadError(err error) string {
 
 // UpdateLocation changes a registered location's type and target.
 func (s *Service) UpdateLocation(ctx context.Context, id, typ, target string) (Location, error) {
+	l, err := s.updateLocation(ctx, id, typ, target)
+	return l, s.audited(ctx, audit.LocationUpdated, id, err)
+}
+
+func (s *Service) updateLocation(ctx context.Context, id, typ, target string) (Location, error) {
 	if err := s.checkWritable(); err != nil {
 		return Location{}, err
 	}
@@ -316,14 +330,14 @@ func (s *Service) UpdateLocation(ctx context.Context, id, typ, target string) (L
 // it produced.
 func (s *Service) DeleteLocation(ctx context.Context, id string) error {
 	if err := s.checkWritable(); err != nil {
-		return err
+		return s.audited(ctx, audit.LocationDeleted, id, err)
 	}
 	err := s.st.DeleteLocation(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return derrors.NotFound("Found no location with ID %s", id)
+		err = derrors.NotFound("Found no location with ID %s", id)
 	}
 	if err != nil {
-		return err
+		return s.audited(ctx, audit.LocationDeleted, id, err)
 	}
 	return s.syncAPILocations(ctx)
 }

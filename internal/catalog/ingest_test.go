@@ -78,19 +78,25 @@ type env struct {
 // url (private addresses allowed, for httptest); Rules default to allKinds.
 func newEnv(t *testing.T, eng storetest.Engine, opts catalog.Options) *env {
 	t.Helper()
+	return newEnvWith(t, eng, opts, false)
+}
+
+// newEnvWith is newEnv, with the audit log off if noAudit.
+func newEnvWith(t *testing.T, eng storetest.Engine, opts catalog.Options, noAudit bool) *env {
+	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), clock: &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}}
 	ctx := context.Background()
 	var st *store.Store
 	var err error
 	if eng == storetest.Postgres {
 		url := storetest.PostgresURL(t)
-		st, err = store.OpenPostgres(ctx, url, store.Options{Now: e.clock.Now})
+		st, err = store.OpenPostgres(ctx, url, store.Options{Now: e.clock.Now, DisableAudit: noAudit})
 		if err == nil {
 			e.db, err = sql.Open("pgx", url)
 		}
 	} else {
 		path := storetest.SQLitePath(t)
-		st, err = store.Open(ctx, path, store.Options{Now: e.clock.Now})
+		st, err = store.Open(ctx, path, store.Options{Now: e.clock.Now, DisableAudit: noAudit})
 		if err == nil {
 			e.db, err = sql.Open("sqlite", "file:"+path+"?mode=ro")
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
 	"github.com/atrium-dev/atrium/internal/events"
@@ -159,7 +160,7 @@ func (s *Service) SyncConfigLocations(ctx context.Context) error {
 	for _, l := range s.opts.Locations {
 		roots = append(roots, rootChild(l.Type, l.Target))
 	}
-	conflicts, err := s.st.ReplaceRoots(ctx, providerConfig, roots)
+	conflicts, err := s.st.ReplaceRoots(audit.WithActor(ctx, audit.SystemConfig), providerConfig, roots, true)
 	s.logConflicts(conflicts)
 	s.Wake()
 	return err
@@ -175,7 +176,8 @@ func (s *Service) syncAPILocations(ctx context.Context) error {
 	for _, l := range locs {
 		roots = append(roots, rootChild(l.Type, l.Target))
 	}
-	conflicts, err := s.st.ReplaceRoots(ctx, providerAPI, roots)
+	// The API calls that change registered locations record themselves.
+	conflicts, err := s.st.ReplaceRoots(ctx, providerAPI, roots, false)
 	s.logConflicts(conflicts)
 	s.Wake()
 	return err

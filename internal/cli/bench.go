@@ -20,6 +20,7 @@ func benchCmd() *cobra.Command {
 	var dir, cpuProfile, pgURL string
 	var replicas int
 	var verbose bool
+	auditOn := true
 	ingest := func(cmd *cobra.Command) (string, error) {
 		d := dir
 		if d == "" {
@@ -32,7 +33,7 @@ func benchCmd() *cobra.Command {
 			return "", fmt.Errorf("--dir %s is not empty", d)
 		}
 		opts := bench.IngestOptions{Components: components, Seed: seed, Dir: d, Progress: cmd.ErrOrStderr(),
-			Postgres: pgURL, Replicas: replicas}
+			Postgres: pgURL, Replicas: replicas, NoAudit: !auditOn}
 		if verbose {
 			opts.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
@@ -51,6 +52,7 @@ func benchCmd() *cobra.Command {
 		fmt.Fprintf(w, "queryable after:       %.2f s\n", rep.QueryableSeconds)
 		fmt.Fprintf(w, "entities/s:            %.0f\n", rep.EntitiesPerSec)
 		fmt.Fprintf(w, "peak RSS:              %.0f MiB\n", rep.PeakRSSMiB)
+		fmt.Fprintf(w, "audit events:          %d\n", rep.AuditEvents)
 		return d, nil
 	}
 	ingestCmd := &cobra.Command{
@@ -122,6 +124,7 @@ func benchCmd() *cobra.Command {
 		c.Flags().StringVar(&pgURL, "postgres", "", "PostgreSQL URL to benchmark instead of SQLite; works in the schema "+bench.BenchSchema+", which ingest empties first")
 	}
 	ingestCmd.Flags().IntVar(&replicas, "replicas", 1, "catalog services sharing the PostgreSQL database, each with its own connection pool")
+	ingestCmd.Flags().BoolVar(&auditOn, "audit", true, "record changes in the audit log (--audit=false measures ingestion without it)")
 	ingestCmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	queryCmd.Flags().IntVar(&iterations, "iterations", 1000, "requests per query kind")
 	cmd.AddCommand(ingestCmd, queryCmd)

@@ -11,6 +11,7 @@ package config
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +33,8 @@ type Config struct {
 	Backend Backend `yaml:"backend"`
 	// Catalog holds the software catalog settings (key "catalog").
 	Catalog Catalog `yaml:"catalog"`
+	// Audit holds the audit log settings (key "audit").
+	Audit Audit `yaml:"audit"`
 
 	// Files lists the configuration files that were loaded, in order.
 	// It is empty for Default.
@@ -164,6 +167,21 @@ func (d Database) SQLitePath() string {
 	}
 }
 
+// AuditArchiveDir returns where audit retention writes archives:
+// audit.archiveDir, else "audit-archive" next to the SQLite database, else
+// (PostgreSQL, or SQLite in memory) in DefaultDataDir.
+func (c *Config) AuditArchiveDir() string {
+	if c.Audit.ArchiveDir != "" {
+		return c.Audit.ArchiveDir
+	}
+	if db := c.Backend.Database; db.IsSQLite() {
+		if p := db.SQLitePath(); p != "" && p != ":memory:" {
+			return filepath.Join(filepath.Dir(p), "audit-archive")
+		}
+	}
+	return filepath.Join(DefaultDataDir, "audit-archive")
+}
+
 // DatabaseConnection is backend.database.connection in any of the shapes
 // Backstage accepts:
 //
@@ -268,6 +286,41 @@ type Catalog struct {
 	Readonly bool `yaml:"readonly"`
 }
 
+// Audit configures the audit log: every change by every actor, hash
+// chained (see docs/audit.md).
+type Audit struct {
+	// Enabled records changes in the audit log (key "audit.enabled").
+	// Default true. Turning it off is for measuring what auditing costs:
+	// changes made while it is off are missing from the log for good.
+	Enabled bool `yaml:"enabled"`
+	// Retention is how long events are kept (key "audit.retention"), e.g.
+	// "365d" or {days: 365}. Older events are written to ArchiveDir, and
+	// deleted only once written. Zero (the default) keeps every event.
+	Retention Duration `yaml:"retention"`
+	// ArchiveDir is where retention writes the events it removes, one
+	// JSON-lines file per run (key "audit.archiveDir"). Default
+	// "audit-archive" in the data folder.
+	ArchiveDir string `yaml:"archiveDir"`
+	// CheckpointInterval is how often the chain's head is logged as a
+	// signed checkpoint (key "audit.checkpointInterval"). Default 1h.
+	CheckpointInterval Duration `yaml:"checkpointInterval"`
+	// SigningKey signs checkpoints: a base64 Ed25519 seed of 32 bytes (key
+	// "audit.signingKey", usually "${AUDIT_SIGNING_KEY}"). Without one,
+	// each process makes a key at start and logs its public half.
+	SigningKey string `yaml:"signingKey"`
+	// Sink streams every event as a JSON line to a SIEM pipeline (key
+	// "audit.sink"). Default none.
+	Sink AuditSink `yaml:"sink"`
+}
+
+// AuditSink is where audit events are streamed.
+type AuditSink struct {
+	// Type is "stdout" or "file" (key "type"); empty for none.
+	Type string `yaml:"type"`
+	// Path is the file a "file" sink appends to (key "path").
+	Path string `yaml:"path"`
+}
+
 // Location is one configured catalog location.
 type Location struct {
 	// Type is the location type: "file" for a local path or glob, "url" for
@@ -360,7 +413,8 @@ func base() *Config {
 			ProcessingInterval: ProcessingInterval{Min: DefaultProcessingInterval},
 			OrphanStrategy:     OrphanDelete,
 		},
-		Raw: map[string]any{},
+		Audit: Audit{Enabled: true, CheckpointInterval: Duration(time.Hour)},
+		Raw:   map[string]any{},
 	}
 }
 
@@ -489,6 +543,28 @@ func (c *Config) Validate() error {
 	}
 	if cat.OrphanStrategy != OrphanDelete && cat.OrphanStrategy != OrphanKeep {
 		bad("catalog.orphanStrategy", "must be \"delete\" or \"keep\", got %q", cat.OrphanStrategy)
+	}
+	if a := c.Audit; a.Retention < 0 {
+		bad("audit.retention", "must not be negative")
+	} else if a.Retention > 0 && a.Retention < Duration(time.Hour) {
+		bad("audit.retention", "must be at least an hour, got %s", time.Duration(a.Retention))
+	}
+	if c.Audit.CheckpointInterval < Duration(time.Second) {
+		bad("audit.checkpointInterval", "must be at least a second, got %s", time.Duration(c.Audit.CheckpointInterval))
+	}
+	if k := c.Audit.SigningKey; k != "" {
+		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != 32 {
+			bad("audit.signingKey", "must be a base64 Ed25519 seed of 32 bytes")
+		}
+	}
+	switch s := c.Audit.Sink; s.Type {
+	case "", "stdout":
+	case "file":
+		if s.Path == "" {
+			bad("audit.sink.path", "a file sink needs a path")
+		}
+	default:
+		bad("audit.sink.type", "must be \"stdout\" or \"file\", got %q", s.Type)
 	}
 	return errors.Join(errs...)
 }

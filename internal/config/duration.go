@@ -64,49 +64,69 @@ var humanDurationUnits = map[string]time.Duration{
 
 func (p *ProcessingInterval) decodeNode(d *decoder, n *node, path string) {
 	switch {
-	case n.kind == mapNode:
-		var total float64
-		for _, k := range n.keys {
-			unit, ok := humanDurationUnits[k]
-			if !ok {
-				d.fail(n.fields[k], joinPath(path, k), "unknown duration unit; use years, months, weeks, days, hours, minutes, seconds or milliseconds")
-				return
-			}
-			f, ok := d.float(n.fields[k], joinPath(path, k))
-			if !ok {
-				return
-			}
-			total += f * float64(unit)
-		}
-		if len(n.keys) == 0 {
-			d.fail(n, path, "expected a duration such as {minutes: 3}, found an empty map")
-			return
-		}
-		if total > math.MaxInt64 {
-			d.fail(n, path, "duration is too long")
-			return
-		}
-		*p = ProcessingInterval{Min: time.Duration(total)}
 	case n.kind == scalarNode && n.tag == "!!bool":
 		if b, _ := d.boolean(n, path); b {
 			d.fail(n, path, "expected a duration or false, found true")
 			return
 		}
 		*p = ProcessingInterval{Disabled: true}
-	case n.kind == scalarNode && n.tag == "!!str":
-		s := strings.TrimSpace(n.value)
-		if s == "false" {
-			*p = ProcessingInterval{Disabled: true}
-			return
+	case n.kind == scalarNode && strings.TrimSpace(n.value) == "false":
+		*p = ProcessingInterval{Disabled: true}
+	default:
+		if dur, ok := decodeDuration(d, n, path, "a duration ({minutes: 3}, \"PT3M\" or \"3m\") or false"); ok {
+			*p = ProcessingInterval{Min: dur}
 		}
-		dur, err := ParseDuration(s)
+	}
+}
+
+// Duration is a length of time written in any form Backstage accepts: a
+// HumanDuration map ({days: 30}), ISO 8601 ("P30D") or the short form
+// ("30d", "12h").
+type Duration time.Duration
+
+func (p *Duration) decodeNode(d *decoder, n *node, path string) {
+	if dur, ok := decodeDuration(d, n, path, "a duration ({days: 30}, \"P30D\" or \"30d\")"); ok {
+		*p = Duration(dur)
+	}
+}
+
+// decodeDuration decodes a duration in any of Duration's forms, reporting
+// whether it succeeded; want describes the accepted forms in errors.
+func decodeDuration(d *decoder, n *node, path, want string) (time.Duration, bool) {
+	switch {
+	case n.kind == mapNode:
+		var total float64
+		for _, k := range n.keys {
+			unit, ok := humanDurationUnits[k]
+			if !ok {
+				d.fail(n.fields[k], joinPath(path, k), "unknown duration unit; use years, months, weeks, days, hours, minutes, seconds or milliseconds")
+				return 0, false
+			}
+			f, ok := d.float(n.fields[k], joinPath(path, k))
+			if !ok {
+				return 0, false
+			}
+			total += f * float64(unit)
+		}
+		if len(n.keys) == 0 {
+			d.fail(n, path, "expected a duration such as {minutes: 3}, found an empty map")
+			return 0, false
+		}
+		if total > math.MaxInt64 {
+			d.fail(n, path, "duration is too long")
+			return 0, false
+		}
+		return time.Duration(total), true
+	case n.kind == scalarNode && n.tag == "!!str":
+		dur, err := ParseDuration(strings.TrimSpace(n.value))
 		if err != nil {
 			d.fail(n, path, "%v", err)
-			return
+			return 0, false
 		}
-		*p = ProcessingInterval{Min: dur}
+		return dur, true
 	default:
-		d.typeError(n, path, "a duration ({minutes: 3}, \"PT3M\" or \"3m\") or false")
+		d.typeError(n, path, want)
+		return 0, false
 	}
 }
 

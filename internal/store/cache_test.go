@@ -170,7 +170,7 @@ func TestGenerationBumps(t *testing.T) {
 				roots = append(roots, Child{Ref: e.ref().Key(), Entity: json.RawMessage(e.json()), LocationKey: "test"})
 			}
 		}
-		if _, err := f.st.ReplaceRoots(ctx, "test", roots); err != nil {
+		if _, err := f.st.ReplaceRoots(ctx, "test", roots, false); err != nil {
 			t.Fatal(err)
 		}
 		if g := gen(); g <= g1 {

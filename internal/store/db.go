@@ -20,6 +20,10 @@ type dialect struct {
 	// claiming at the same time: they skip rows already claimed instead of
 	// waiting for them. Empty where one writer serialises everything.
 	skipLocked string
+	// forUpdate ends a SELECT whose rows the transaction will update, so
+	// that concurrent transactions wait instead of reading them too. Empty
+	// where one writer serialises everything.
+	forUpdate string
 	// randomBelow returns an SQL expression for a random integer in
 	// [0, n), where n is the SQL expression given.
 	randomBelow func(n string) string
@@ -37,6 +41,7 @@ var postgresDialect = &dialect{
 	name:        "postgres",
 	numbered:    true,
 	skipLocked:  " FOR UPDATE SKIP LOCKED",
+	forUpdate:   " FOR UPDATE",
 	randomBelow: func(n string) string { return "floor(random() * " + n + ")::bigint" },
 	noLimit:     "ALL",
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/atrium-dev/atrium/internal/audit"
 )
 
 // pruneIfUnreferenced deletes each of refs that no reference keeps alive
@@ -70,11 +72,18 @@ func (w *writer) deleteEntities(refs []string) error {
 	}
 	for _, ref := range refs {
 		var id int64
-		if err := w.tx.QueryRowContext(w.ctx, `SELECT id FROM refresh_state WHERE entity_ref = ?`, ref).Scan(&id); err != nil {
+		var served bool
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT rs.id, fe.id IS NOT NULL FROM refresh_state rs
+			LEFT JOIN final_entities fe ON fe.id = rs.id WHERE rs.entity_ref = ?`, ref).Scan(&id, &served); err != nil {
 			if err == sql.ErrNoRows {
 				continue
 			}
 			return err
+		}
+		if served {
+			// An entity that was never stitched was never seen, and has
+			// no history to end.
+			w.events.entity(audit.EntityDeleted, ref, audit.SystemProcessing, deletedDiff)
 		}
 		rels, err := w.emittedRelations(`id = ?`, id)
 		if err != nil {
@@ -132,7 +141,7 @@ func (s *Store) DeleteOrphans(ctx context.Context) ([]string, error) {
 		if err := tx.lock(ctx, "orphan-sweep"); err != nil {
 			return err
 		}
-		w := newWriter(ctx, tx, s.now())
+		w := newWriter(audit.WithActor(ctx, audit.SystemOrphanCleanup), tx, s.now())
 		defer w.close()
 		refs, err := w.strings(`SELECT entity_ref FROM refresh_state s
 			WHERE NOT EXISTS (SELECT 1 FROM refresh_state_references r WHERE r.target = s.entity_ref)`)
@@ -143,7 +152,7 @@ func (s *Store) DeleteOrphans(ctx context.Context) ([]string, error) {
 			return err
 		}
 		deleted = refs
-		return w.flushStitches()
+		return w.finish(s)
 	})
 	return deleted, err
 }
@@ -168,7 +177,7 @@ func (s *Store) DeleteByUID(ctx context.Context, uid string) (ref string, err er
 		if err := w.deleteEntities([]string{ref}); err != nil {
 			return err
 		}
-		return w.flushStitches()
+		return w.finish(s)
 	})
 	return ref, err
 }

@@ -2,14 +2,20 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/atrium-dev/atrium/internal/audit"
 )
 
 // LocationRow is a location registered through the API.
 type LocationRow struct {
-	ID, Type, Target string
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Target string `json:"target"`
 }
 
 // ErrLocationExists is returned by InsertLocation for a known type and target.
@@ -17,42 +23,84 @@ var ErrLocationExists = errors.New("location already exists")
 
 // InsertLocation registers a location.
 func (s *Store) InsertLocation(ctx context.Context, l LocationRow) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?)`,
-		l.ID, l.Type, l.Target, s.now().UnixMilli())
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
-		return ErrLocationExists
-	}
-	if err != nil {
-		return fmt.Errorf("insert location: %w", err)
-	}
-	return nil
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO locations (id, type, target, created_at) VALUES (?, ?, ?, ?)`,
+			l.ID, l.Type, l.Target, s.now().UnixMilli())
+		if isUniqueViolation(err) {
+			return ErrLocationExists
+		}
+		if err != nil {
+			return fmt.Errorf("insert location: %w", err)
+		}
+		body, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		return s.auditLocation(ctx, tx, audit.LocationCreated, l.ID, createdDiff(body))
+	})
 }
 
 // UpdateLocation changes a location's type and target.
 func (s *Store) UpdateLocation(ctx context.Context, l LocationRow) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE locations SET type = ?, target = ? WHERE id = ?`, l.Type, l.Target, l.ID)
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
-		return ErrLocationExists
-	}
-	if err != nil {
-		return fmt.Errorf("update location: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		var old LocationRow
+		err := tx.QueryRowContext(ctx, `SELECT id, type, target FROM locations WHERE id = ?`+tx.d.forUpdate, l.ID).
+			Scan(&old.ID, &old.Type, &old.Target)
+		if err == sql.ErrNoRows {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("update location: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE locations SET type = ?, target = ? WHERE id = ?`, l.Type, l.Target, l.ID)
+		if isUniqueViolation(err) {
+			return ErrLocationExists
+		}
+		if err != nil {
+			return fmt.Errorf("update location: %w", err)
+		}
+		before, err := json.Marshal(old)
+		if err != nil {
+			return err
+		}
+		after, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		diff, err := audit.Diff(before, after)
+		if err != nil {
+			return err
+		}
+		return s.auditLocation(ctx, tx, audit.LocationUpdated, l.ID, diff)
+	})
 }
 
 // DeleteLocation removes a registered location.
 func (s *Store) DeleteLocation(ctx context.Context, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM locations WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("delete location: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.tx(ctx, func(ctx context.Context, tx *txn) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM locations WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("delete location: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return s.auditLocation(ctx, tx, audit.LocationDeleted, id, deletedDiff)
+	})
+}
+
+// auditLocation records a change to a registered location within tx.
+func (s *Store) auditLocation(ctx context.Context, tx *txn, action, id string, diff json.RawMessage) error {
+	b := newAuditBatch(ctx)
+	b.add(audit.Event{Actor: audit.ActorFrom(ctx, audit.Anonymous), Action: action, Target: id,
+		Outcome: audit.Succeeded, Severity: audit.Medium, Diff: diff})
+	return b.flush(s, tx)
+}
+
+// isUniqueViolation reports whether err is a unique constraint failing,
+// in either engine's words.
+func isUniqueViolation(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "23505"))
 }
 
 // Locations lists the registered locations, oldest first.
@@ -119,6 +167,12 @@ func (s *Store) RefreshNow(ctx context.Context, key string) error {
 			)
 			UPDATE refresh_state SET next_update_at = ?
 			WHERE entity_ref IN (SELECT ref FROM ancestors)`, key, s.now().UnixMilli())
-		return err
+		if err != nil {
+			return err
+		}
+		b := newAuditBatch(ctx)
+		b.add(audit.Event{Actor: audit.ActorFrom(ctx, audit.Anonymous), Action: audit.EntityRefreshRequested,
+			Target: key, Outcome: audit.Succeeded, Severity: audit.Low})
+		return b.flush(s, tx)
 	})
 }

@@ -50,7 +50,8 @@ func OpenPostgres(ctx context.Context, url string, opts Options) (*Store, error)
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	d := postgresDialect
-	s := &Store{d: d, w: pool{db, d}, r: pool{db, d}, now: opts.Now, staleFacets: opts.StaleFacets, staleMinCost: staleFacetsMinCost}
+	s := &Store{d: d, w: pool{db, d}, r: pool{db, d}, now: opts.Now, staleFacets: opts.StaleFacets, staleMinCost: staleFacetsMinCost,
+		noAudit: opts.DisableAudit}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 )
 
@@ -214,7 +215,7 @@ func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval)
 			}
 			conflicts = append(conflicts, c...)
 		}
-		return w.flushStitches()
+		return w.finish(s)
 	})
 	if err == nil {
 		written := len(results)
@@ -229,7 +230,10 @@ func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval)
 // ReplaceRoots makes roots the complete set of entities that provider
 // sourceKey supplies: new ones are added, changed ones updated, and ones no
 // longer supplied are removed along with descendants nothing else keeps.
-func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Child) ([]Conflict, error) {
+// With auditRoots, each root added or removed is recorded as a
+// catalog.location.created or .deleted event on its ref: that is how
+// configured locations, which no API call registers, reach the audit log.
+func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Child, auditRoots bool) ([]Conflict, error) {
 	var conflicts []Conflict
 	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
 		conflicts = nil // a retried transaction starts over
@@ -246,6 +250,10 @@ func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Chil
 			return err
 		}
 		keep := map[string]bool{}
+		had := make(map[string]bool, len(old))
+		for _, ref := range old {
+			had[ref] = true
+		}
 		for _, c := range roots {
 			ok, conflict, err := w.upsertChild(c)
 			if err != nil {
@@ -257,6 +265,10 @@ func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Chil
 			}
 			if ok {
 				keep[c.Ref] = true
+				if auditRoots && !had[c.Ref] {
+					w.events.add(audit.Event{Actor: audit.ActorFrom(ctx, audit.SystemConfig), Action: audit.LocationCreated,
+						Target: c.Ref, Outcome: audit.Succeeded, Severity: audit.Medium, Diff: createdDiff(c.Entity)})
+				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_state_references WHERE source = ?`, source); err != nil {
@@ -270,12 +282,16 @@ func (s *Store) ReplaceRoots(ctx context.Context, sourceKey string, roots []Chil
 		for _, ref := range old {
 			if !keep[ref] {
 				removed = append(removed, ref)
+				if auditRoots {
+					w.events.add(audit.Event{Actor: audit.ActorFrom(ctx, audit.SystemConfig), Action: audit.LocationDeleted,
+						Target: ref, Outcome: audit.Succeeded, Severity: audit.Medium, Diff: deletedDiff})
+				}
 			}
 		}
 		if err := w.pruneIfUnreferenced(removed); err != nil {
 			return err
 		}
-		return w.flushStitches()
+		return w.finish(s)
 	})
 	return conflicts, err
 }
@@ -295,10 +311,12 @@ type writer struct {
 	pendingRels       []relRow
 	stmts             []*sql.Stmt
 	prepErr           error
+	// events are the transaction's audit events.
+	events *auditBatch
 }
 
 func newWriter(ctx context.Context, tx *txn, now time.Time) *writer {
-	w := &writer{ctx: ctx, tx: tx, now: now.UnixMilli(), stitch: map[string]bool{}}
+	w := &writer{ctx: ctx, tx: tx, now: now.UnixMilli(), stitch: map[string]bool{}, events: newAuditBatch(ctx)}
 	w.upsert = w.prepare(`
 		INSERT INTO refresh_state (uid, entity_ref, unprocessed_entity, unprocessed_hash, emit_problems,
 			location_key, next_update_at, last_discovery_at)
@@ -371,6 +389,15 @@ func (w *writer) flushRelations() error {
 
 // flushStitches writes what the transaction queued: relations, then
 // stitch requests.
+// finish ends the writer's work in its transaction: it queues the
+// stitches and appends the audit events the changes made necessary.
+func (w *writer) finish(s *Store) error {
+	if err := w.flushStitches(); err != nil {
+		return err
+	}
+	return w.events.flush(s, w.tx)
+}
+
 func (w *writer) flushStitches() error {
 	if err := w.flushRelations(); err != nil {
 		return err
@@ -534,6 +561,8 @@ func (w *writer) writeResult(r Result) ([]Conflict, error) {
 		for _, c := range conflicts {
 			msg := fmt.Sprintf("Detected conflicting entityRef %s already referenced by %s and now also %s",
 				c.EntityRef, c.ExistingLocationKey, c.NewLocationKey)
+			w.events.add(audit.Event{Actor: audit.ActorFrom(w.ctx, audit.SystemProcessing), Action: audit.EntityConflict,
+				Target: c.EntityRef, Outcome: audit.Failed, Error: msg, Severity: audit.Medium})
 			items = append(items, entity.StatusItem{Type: entity.StatusTypeProcessing, Level: "warning",
 				Message: "ConflictError: " + msg, Error: &entity.StatusError{Name: "ConflictError", Message: msg}})
 		}

@@ -136,7 +136,7 @@ func (f *catalogFixture) ingest(t *testing.T, entities []testEntity) {
 			f.created = append(f.created, e.name)
 		}
 	}
-	if _, err := f.st.ReplaceRoots(ctx, "test", roots); err != nil {
+	if _, err := f.st.ReplaceRoots(ctx, "test", roots, false); err != nil {
 		t.Fatal(err)
 	}
 	work, err := f.st.ClaimDue(ctx, 100, f.iv)

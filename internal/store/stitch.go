@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 )
 
@@ -53,6 +54,7 @@ func (s *Store) Stitch(ctx context.Context, limit int) (StitchStats, error) {
 		if err != nil {
 			return err
 		}
+		st.audit = !s.noAudit
 		defer st.close()
 		// A pipeline: while the workers build one chunk, this goroutine
 		// (the only one that may use the transaction) reads the next chunk
@@ -63,7 +65,7 @@ func (s *Store) Stitch(ctx context.Context, limit int) (StitchStats, error) {
 			if err != nil {
 				return err
 			}
-			next := startBuild(inputs)
+			next := startBuild(inputs, st.audit)
 			if prev != nil {
 				if err := st.write(prev); err != nil {
 					return err
@@ -77,6 +79,9 @@ func (s *Store) Stitch(ctx context.Context, limit int) (StitchStats, error) {
 			}
 		}
 		if err := st.flushSearch(); err != nil {
+			return err
+		}
+		if err := st.events.flush(s, tx); err != nil {
 			return err
 		}
 		changed = st.changed
@@ -146,10 +151,13 @@ type stitcher struct {
 	insertNew, insSearchNew *bulk
 	runs                    [][]pendingRow // sorted runs of new search rows, one per chunk
 	changed                 int            // final entities written
+	// audit says to record each change with its diff in events.
+	audit  bool
+	events *auditBatch
 }
 
 func newStitcher(ctx context.Context, tx *txn, now int64) (*stitcher, error) {
-	st := &stitcher{ctx: ctx, tx: tx, now: now,
+	st := &stitcher{ctx: ctx, tx: tx, now: now, events: newAuditBatch(ctx),
 		insSearch: newBulk(ctx, tx, "search", []string{"key", "value", "entity_id", "original_value", "first"},
 			` ON CONFLICT (key, value, entity_id) DO UPDATE SET original_value = excluded.original_value, first = excluded.first`)}
 	finalCols := []string{"id", "uid", "entity_ref", "final_entity", "hash", "last_updated_at"}
@@ -190,6 +198,9 @@ type stitchOutput struct {
 	body      []byte
 	hash      string
 	add, drop []SearchRow
+	// action and diff are the audit event of the change, when auditing.
+	action string
+	diff   json.RawMessage
 }
 
 // read dequeues a chunk of refs and reads their stitching inputs.
@@ -214,7 +225,7 @@ type build struct {
 
 // startBuild builds the final entities of inputs on worker goroutines,
 // then sorts the chunk's new search rows.
-func startBuild(inputs []stitchInput) *build {
+func startBuild(inputs []stitchInput, audited bool) *build {
 	b := &build{inputs: inputs, outputs: make([]stitchOutput, len(inputs)), errs: make([]error, len(inputs)),
 		ready: make(chan struct{})}
 	workers := min(runtime.GOMAXPROCS(0), len(inputs))
@@ -222,7 +233,7 @@ func startBuild(inputs []stitchInput) *build {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(inputs); i += workers {
-				b.outputs[i], b.errs[i] = buildFinal(inputs[i])
+				b.outputs[i], b.errs[i] = buildFinal(inputs[i], audited)
 			}
 		})
 	}
@@ -266,6 +277,9 @@ func (st *stitcher) write(b *build) error {
 		}
 		if err := b.add(in.id, in.uid, in.ref, string(out.body), out.hash, st.now); err != nil {
 			return fmt.Errorf("write final entities: %w", err)
+		}
+		if out.action != "" {
+			st.events.entity(out.action, in.ref, audit.SystemProcessing, out.diff)
 		}
 		for _, r := range out.drop {
 			if _, err := st.delSearch.ExecContext(st.ctx, r.Key, r.Value, in.id); err != nil {
@@ -328,9 +342,10 @@ func (st *stitcher) load(ph string, args []any) ([]stitchInput, error) {
 	return inputs, rows.Err()
 }
 
-// buildFinal assembles one final entity and the search rows to change. It
-// is pure, so chunks are built in parallel.
-func buildFinal(in stitchInput) (stitchOutput, error) {
+// buildFinal assembles one final entity and the search rows to change,
+// and when audited the change's audit action and diff. It is pure, so
+// chunks are built in parallel.
+func buildFinal(in stitchInput, audited bool) (stitchOutput, error) {
 	if !in.processed.Valid {
 		return stitchOutput{skip: true}, nil // never processed successfully: nothing to serve yet
 	}
@@ -376,8 +391,24 @@ func buildFinal(in stitchInput) (stitchOutput, error) {
 	}
 	out := stitchOutput{body: body, hash: hash}
 	out.add, out.drop, err = diffSearchRows(in.oldBody.String, body)
+	if err != nil || !audited {
+		return out, err
+	}
+	switch {
+	case !in.oldBody.Valid:
+		out.action, out.diff = audit.EntityCreated, createdDiff(body)
+		return out, nil
+	case in.orphan && !strings.Contains(in.oldBody.String, orphanMark):
+		out.action = audit.EntityOrphaned
+	default:
+		out.action = audit.EntityUpdated
+	}
+	out.diff, err = audit.Diff([]byte(in.oldBody.String), body)
 	return out, err
 }
+
+// orphanMark is how the orphan annotation reads in a final entity's JSON.
+var orphanMark = `"` + entity.AnnotationOrphan + `":"true"`
 
 // withEtag adds "etag" right after "uid" in an entity marshalled without
 // one, which is where Metadata's MarshalJSON puts it: the same bytes as

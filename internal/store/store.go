@@ -44,7 +44,9 @@ type Store struct {
 	// staleMinCost is how long a facet must have taken to compute for its
 	// counts to be served stale (staleFacetsMinCost; tests lower it).
 	staleMinCost time.Duration
-	background   sync.WaitGroup // background recomputations
+	// noAudit turns the audit log off (Options.DisableAudit).
+	noAudit    bool
+	background sync.WaitGroup // background recomputations
 	// analyzeMu guards sinceAnalyze, the entities written since
 	// PostgreSQL's statistics were last refreshed, and analyzedAt, those
 	// written before.
@@ -69,6 +71,9 @@ type Options struct {
 	// their field at 100,000 entities, and a catalog that changes every
 	// few seconds would otherwise pay it on almost every request.
 	StaleFacets time.Duration
+	// DisableAudit stops recording changes in the audit log (audit.enabled:
+	// false), for measuring what auditing costs.
+	DisableAudit bool
 }
 
 // staleFacetsMinCost is the least computation time for which facet counts
@@ -115,7 +120,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
 	d := sqliteDialect
-	s := &Store{d: d, w: pool{w, d}, r: pool{w, d}, now: opts.Now, staleFacets: opts.StaleFacets, staleMinCost: staleFacetsMinCost}
+	s := &Store{d: d, w: pool{w, d}, r: pool{w, d}, now: opts.Now, staleFacets: opts.StaleFacets, staleMinCost: staleFacetsMinCost,
+		noAudit: opts.DisableAudit}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
