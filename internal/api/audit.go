@@ -124,6 +124,10 @@ func (h *auditHandler) getEvents(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, page)
 }
 
+// AuditCursor returns the cursor of the page of events before seq, as
+// GET /api/audit/events hands it out in pageInfo.nextCursor.
+func AuditCursor(before int64) string { return encodeAuditCursor(before) }
+
 // Cursors are opaque to clients; inside, the seq to continue before.
 func encodeAuditCursor(before int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("before:" + strconv.FormatInt(before, 10)))

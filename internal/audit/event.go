@@ -163,6 +163,7 @@ var (
 	SystemOrphanCleanup = System("catalog-orphan-cleanup")
 	SystemConfig        = System("config")
 	SystemRetention     = System("audit-retention")
+	SystemAudit         = System("audit")
 	Anonymous           = Actor{Kind: "anonymous"}
 )
 

@@ -16,6 +16,9 @@ type Store interface {
 	AppendAudit(ctx context.Context, events ...Event) error
 	AuditEvents(ctx context.Context, q Query) ([]Event, error)
 	EntityVersions(ctx context.Context, ref string, at time.Time) ([]Event, error)
+	// AuditBase returns where the entity's recorded history starts, if
+	// anywhere but its creation (ok false).
+	AuditBase(ctx context.Context, ref string) (b Base, ok bool, err error)
 	ReadAuditHead(ctx context.Context) (Head, error)
 	WalkAudit(ctx context.Context, after int64, fn func(Event) error) error
 	ArchiveAudit(ctx context.Context, before time.Time, batch int, archive func([]Event) error) (int, error)
@@ -27,6 +30,19 @@ type Store interface {
 // not exist yet, had been deleted, or predates the audit log.
 var ErrNoVersion = errors.New("no version of the entity at that time")
 
+// Base is the version of an entity where its recorded history starts:
+// the entity as it was when the audit log began, or as the last event
+// that retention archived left it.
+type Base struct {
+	Seq    int64
+	Time   time.Time
+	Entity json.RawMessage
+}
+
+// Baseline is the action of the first version of a history that starts
+// at a Base instead of at the entity's creation.
+const Baseline = "audit.baseline"
+
 // Version is one version of an entity in its history.
 type Version struct {
 	Seq     int64     `json:"seq"`
@@ -36,18 +52,19 @@ type Version struct {
 	Request *Request  `json:"request,omitempty"`
 	// Diff is the JSON Patch from the previous version to this one.
 	Diff json.RawMessage `json:"diff"`
-	// Entity is the entity as this event left it; null after a deletion.
+	// Entity is the entity as this event left it; null after a deletion,
+	// or when it is unknown (see Gap).
 	Entity json.RawMessage `json:"entity"`
+	// Gap says the diff does not apply to the version before it: changes
+	// were made while the audit log was off, so Entity is unknown until
+	// the entity is next created.
+	Gap bool `json:"gap,omitempty"`
 }
 
 // History returns the versions of the entity with ref key, newest first,
 // rebuilt by applying each event's diff to the version before it.
 func History(ctx context.Context, st Store, ref string) ([]Version, error) {
-	events, err := st.EntityVersions(ctx, ref, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	versions, err := replay(events)
+	versions, err := versions(ctx, st, ref, time.Time{})
 	if err != nil {
 		return nil, err
 	}
@@ -55,39 +72,75 @@ func History(ctx context.Context, st Store, ref string) ([]Version, error) {
 	return versions, nil
 }
 
-// EntityAt returns the entity with ref key as it was at time at, or
-// ErrNoVersion.
-func EntityAt(ctx context.Context, st Store, ref string, at time.Time) (json.RawMessage, error) {
+// versions replays the entity's history up to at (zero: all), oldest
+// first, starting from its base if it has one.
+func versions(ctx context.Context, st Store, ref string, at time.Time) ([]Version, error) {
+	base, hasBase, err := st.AuditBase(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if hasBase && !at.IsZero() && base.Time.After(at) {
+		return nil, nil // before the recorded history starts
+	}
 	events, err := st.EntityVersions(ctx, ref, at)
 	if err != nil {
 		return nil, err
 	}
-	versions, err := replay(events)
+	var start *Version
+	if hasBase {
+		start = &Version{Seq: base.Seq, Time: base.Time, Actor: SystemAudit, Action: Baseline, Entity: base.Entity}
+		events = slices.DeleteFunc(events, func(e Event) bool { return e.Seq <= base.Seq })
+	}
+	return replay(start, events), nil
+}
+
+// EntityAt returns the entity with ref key as it was at time at, or
+// ErrNoVersion.
+func EntityAt(ctx context.Context, st Store, ref string, at time.Time) (json.RawMessage, error) {
+	vs, err := versions(ctx, st, ref, at)
 	if err != nil {
 		return nil, err
 	}
-	if len(versions) == 0 || versions[len(versions)-1].Entity == nil {
+	if len(vs) == 0 || vs[len(vs)-1].Entity == nil {
 		return nil, ErrNoVersion
 	}
-	return versions[len(versions)-1].Entity, nil
+	return vs[len(vs)-1].Entity, nil
 }
 
-// replay applies events' diffs in order, oldest first. A creation's diff
-// replaces the whole document, so history before a deletion and
-// re-creation does not leak into the new entity.
-func replay(events []Event) ([]Version, error) {
-	out := make([]Version, 0, len(events))
+// replay applies events' diffs in order, oldest first, to start (nil: no
+// document). A creation's diff replaces the whole document, so history
+// before a deletion and re-creation does not leak into the new entity,
+// and it ends a gap.
+func replay(start *Version, events []Event) []Version {
+	out := make([]Version, 0, len(events)+1)
 	var doc []byte
-	for _, e := range events {
-		next, err := Apply(doc, e.Diff)
-		if err != nil {
-			return nil, fmt.Errorf("audit event %d does not apply to the version before it: %w", e.Seq, err)
-		}
-		doc = next
-		out = append(out, Version{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action,
-			Request: e.Request, Diff: e.Diff, Entity: json.RawMessage(doc)})
+	known := true
+	if start != nil {
+		out = append(out, *start)
+		doc = start.Entity
 	}
-	return out, nil
+	for _, e := range events {
+		v := Version{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, Request: e.Request, Diff: e.Diff}
+		if e.Action == EntityDeleted {
+			doc, known = nil, true
+			out = append(out, v)
+			continue
+		}
+		next, err := Apply(doc, e.Diff)
+		switch {
+		case err == nil && (known || e.Action == EntityCreated):
+			doc, known = next, true
+			v.Entity = json.RawMessage(doc)
+		default:
+			// An update's diff begins by testing the previous etag, so it
+			// fails on any other version: something happened in between
+			// that the log does not have.
+			doc, known = nil, false
+			v.Gap = true
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // Break is the first broken link of the chain Verify found.

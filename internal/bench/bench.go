@@ -256,10 +256,7 @@ func Query(ctx context.Context, opts QueryOptions) ([]QueryResult, error) {
 	if len(components) == 0 || len(groups) == 0 {
 		return nil, fmt.Errorf("the database in %s holds no components or groups; run bench ingest first", opts.Dir)
 	}
-	kinds := []struct {
-		name string
-		req  func() string
-	}{
+	kinds := []request{
 		{"by-name", func() string {
 			r := components[rnd.IntN(len(components))]
 			return "/api/catalog/entities/by-name/component/" + r.Namespace + "/" + url.PathEscape(r.Name)
@@ -278,12 +275,24 @@ func Query(ctx context.Context, opts QueryOptions) ([]QueryResult, error) {
 			return "/api/catalog/entity-facets?facet=spec.type&facet=spec.lifecycle&filter=kind=component"
 		}},
 	}
+	return timeRequests(ctx, h, kinds, opts.Iterations)
+}
+
+// request is a kind of request to time: req returns the next path.
+type request struct {
+	name string
+	req  func() string
+}
+
+// timeRequests sends each kind of request iterations times (plus a tenth
+// more first, to warm caches) through h and reports its latencies.
+func timeRequests(ctx context.Context, h http.Handler, kinds []request, iterations int) ([]QueryResult, error) {
 	var out []QueryResult
 	for _, k := range kinds {
 		var lat []time.Duration
 		var example string
 		var first time.Duration
-		for i := range opts.Iterations + opts.Iterations/10 {
+		for i := range iterations + iterations/10 {
 			path := k.req()
 			example = path
 			req := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)
@@ -297,7 +306,7 @@ func Query(ctx context.Context, opts QueryOptions) ([]QueryResult, error) {
 			if i == 0 {
 				first = d
 			}
-			if i >= opts.Iterations/10 { // the first tenth warms caches
+			if i >= iterations/10 { // the first tenth warms caches
 				lat = append(lat, d)
 			}
 		}

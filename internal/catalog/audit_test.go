@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -264,3 +265,51 @@ func TestAuditOffRecordsNothing(t *testing.T) {
 		t.Errorf("audit off recorded %v", lines)
 	}
 }
+
+// TestAuditHistorySurvivesRetention: once retention has archived an
+// entity's creation, its history starts from a baseline version and time
+// travel still answers from there on.
+func TestAuditHistorySurvivesRetention(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng, catalog.Options{})
+		e.write("catalog.yaml", component("a", "team-a", "one"))
+		e.fileRoot("catalog.yaml")
+		e.sync()
+		e.write("catalog.yaml", component("a", "team-a", "two"))
+		e.resync()
+		ctx := context.Background()
+		ref := entity.MustParseRef("component:default/a")
+		before, err := e.svc.EntityByRef(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(48 * time.Hour)
+		r := &audit.Retention{Store: e.st, Keep: 24 * time.Hour, Dir: t.TempDir(), Log: discard()}
+		if n, err := r.RunOnce(ctx, e.clock.Now()); err != nil || n == 0 {
+			t.Fatalf("retention archived %d events: %v", n, err)
+		}
+		e.write("catalog.yaml", component("a", "team-a", "three"))
+		e.resync()
+
+		versions, err := e.svc.History(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := actions(versions); !cmp.Equal(got, []string{audit.EntityUpdated, audit.Baseline}) {
+			t.Fatalf("history after retention = %v, want updated then the baseline", got)
+		}
+		if !jsonEqual(t, versions[1].Entity, before) {
+			t.Errorf("baseline = %s, want the version before retention %s", versions[1].Entity, before)
+		}
+		if versions[0].Gap || !strings.Contains(string(versions[0].Entity), `"three"`) {
+			t.Errorf("newest version = %s (gap %v), want description three", versions[0].Entity, versions[0].Gap)
+		}
+		then, err := e.svc.EntityAt(ctx, ref, e.clock.Now().Add(-time.Minute))
+		if err != nil || !strings.Contains(string(then), `"two"`) {
+			t.Errorf("entity a minute before the last change = %s, %v; want description two", then, err)
+		}
+		e.verifyChain()
+	})
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

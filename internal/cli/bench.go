@@ -127,7 +127,44 @@ func benchCmd() *cobra.Command {
 	ingestCmd.Flags().BoolVar(&auditOn, "audit", true, "record changes in the audit log (--audit=false measures ingestion without it)")
 	ingestCmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	queryCmd.Flags().IntVar(&iterations, "iterations", 1000, "requests per query kind")
-	cmd.AddCommand(ingestCmd, queryCmd)
+	var events int
+	auditCmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Fill an audit log with synthetic events and time filtered pages and histories",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d := dir
+			if d == "" {
+				tmp, err := os.MkdirTemp("", "atrium-bench-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				d = tmp
+			}
+			rep, err := bench.Audit(cmd.Context(), bench.AuditOptions{Events: events, Seed: seed, Dir: d, Postgres: pgURL,
+				Iterations: iterations, Progress: cmd.ErrOrStderr()})
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "events:                %d\n", rep.Events)
+			fmt.Fprintf(w, "appended in:           %.1f s (%.0f events/s)\n", rep.AppendSeconds, rep.EventsPerSec)
+			fmt.Fprintf(w, "chain verified in:     %.1f s\n", rep.VerifySeconds)
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "query\tfirst (cold)\tp50\tp99\tmax")
+			for _, r := range rep.Queries {
+				fmt.Fprintf(tw, "%s\t%.2f ms\t%.2f ms\t%.2f ms\t%.2f ms\n", r.Name, ms(r.First), ms(r.P50), ms(r.P99), ms(r.Max))
+			}
+			return tw.Flush()
+		},
+	}
+	auditCmd.Flags().IntVar(&events, "events", 1000000, "number of audit events to generate")
+	auditCmd.Flags().Int64Var(&seed, "seed", 1, "random seed")
+	auditCmd.Flags().StringVar(&dir, "dir", "", "folder for the database (default: a temporary folder, removed afterwards)")
+	auditCmd.Flags().StringVar(&pgURL, "postgres", "", "PostgreSQL URL to benchmark instead of SQLite; works in the schema "+bench.BenchSchema+", which it empties first")
+	auditCmd.Flags().IntVar(&iterations, "iterations", 200, "requests per query kind")
+	cmd.AddCommand(ingestCmd, queryCmd, auditCmd)
 	return cmd
 }
 

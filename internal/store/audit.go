@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -67,17 +68,23 @@ func (b *auditBatch) flush(s *Store, tx *txn) error {
 // takes the chain head's row lock, which PostgreSQL holds until tx ends,
 // so it belongs at the end of a transaction.
 func (s *Store) appendAudit(ctx context.Context, tx *txn, events []audit.Event) error {
-	var seq int64
+	var seq, headUs int64
 	var hash string
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+tx.d.forUpdate).Scan(&seq, &hash); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT seq, hash, time_us FROM audit_head WHERE id = 1`+tx.d.forUpdate).Scan(&seq, &hash, &headUs); err != nil {
 		return fmt.Errorf("read audit chain head: %w", err)
 	}
+	// Times never go back along the chain, even when replicas' clocks
+	// disagree a little, so that a time range is a range of seqs.
 	now := s.now().UTC().Truncate(time.Microsecond)
+	if head := time.UnixMicro(headUs).UTC(); now.Before(head) {
+		now = head
+	}
 	req := audit.RequestFrom(ctx)
 	for i := range events {
-		if events[i].Time.IsZero() {
+		if events[i].Time.IsZero() || events[i].Time.Before(now) {
 			events[i].Time = now
 		}
+		now = events[i].Time
 		if events[i].Request == nil {
 			events[i].Request = req
 		}
@@ -109,7 +116,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *txn, events []audit.Event) 
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("append audit events: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, hash); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ?, time_us = ? WHERE id = 1`, seq, hash, now.UnixMicro()); err != nil {
 		return fmt.Errorf("move audit chain head: %w", err)
 	}
 	return nil
@@ -130,44 +137,154 @@ func (s *Store) AppendAudit(ctx context.Context, events ...audit.Event) error {
 
 // AuditEvents returns one page of events matching q, newest first (oldest
 // first when q.After is set).
+//
+// A page reads one index backwards from the cursor and stops after a
+// page of matches, so the index must be the one that finds them soonest.
+// A time range becomes a range of seqs (times grow with seqs, see
+// appendAudit), which every index ends in. Of the equality filters, the
+// one with the fewest events in that range drives the scan (counted with
+// a bounded probe of its index); when every filter matches many events,
+// walking the log itself backwards finds a page soonest.
 func (s *Store) AuditEvents(ctx context.Context, q audit.Query) ([]audit.Event, error) {
-	var b sqlBuilder
-	in := func(col string, values []string) {
-		if len(values) == 0 {
-			return
-		}
-		ph := make([]string, len(values))
-		for i, v := range values {
-			ph[i] = b.arg(v)
-		}
-		b.where(col + " IN (" + strings.Join(ph, ", ") + ")")
+	lo, hi, empty, err := s.seqRange(ctx, q)
+	if err != nil || empty {
+		return nil, err
 	}
-	in("actor", q.Actors)
-	in("action", q.Actions)
-	in("target", q.Targets)
 	outcomes := make([]string, len(q.Outcomes))
 	for i, o := range q.Outcomes {
 		outcomes[i] = string(o)
 	}
-	in("outcome", outcomes)
-	if !q.From.IsZero() {
-		b.where("time_us >= " + b.arg(q.From.UnixMicro()))
+	filters := []auditFilter{{"actor", q.Actors, "audit_events_actor", ""}, {"action", q.Actions, "audit_events_action", ""},
+		{"target", q.Targets, "audit_events_target", ""}, {"outcome", outcomes, "audit_events_outcome", ""}}
+	if !slices.Contains(outcomes, string(audit.Succeeded)) {
+		// The outcome index holds only the events that did not succeed.
+		filters[3].extra = " AND outcome <> 'succeeded'"
+	} else {
+		filters[3].index = ""
 	}
-	if !q.To.IsZero() {
-		b.where("time_us < " + b.arg(q.To.UnixMicro()))
+	drive, err := s.drivingFilter(ctx, filters, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	var b sqlBuilder
+	for _, f := range filters {
+		if len(f.values) > 0 {
+			// Only the driving filter may use its index: PostgreSQL's
+			// planner, like SQLite's, can otherwise prefer another.
+			b.where(f.cond(&b, drive == planner || (f.index == drive && drive != "")))
+		}
+	}
+	b.where("seq BETWEEN " + b.arg(lo) + " AND " + b.arg(hi))
+	if drive == "audit_events_outcome" || (drive == planner && filters[3].extra != "" && len(outcomes) > 0) {
+		b.where("outcome <> 'succeeded'")
 	}
 	order := " ORDER BY seq DESC"
 	if q.After > 0 {
-		b.where("seq > " + b.arg(q.After))
 		order = " ORDER BY seq"
-	} else if q.Before > 0 {
-		b.where("seq < " + b.arg(q.Before))
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	return s.auditRows(ctx, `SELECT `+auditColumns+` FROM audit_events`+b.whereSQL()+order+` LIMIT `+b.arg(limit), b.args...)
+	if drive == planner {
+		drive = ""
+	}
+	return s.auditRows(ctx, `SELECT `+auditColumns+` FROM audit_events`+s.d.indexedBy(drive)+b.whereSQL()+order+` LIMIT `+b.arg(limit), b.args...)
+}
+
+// auditFilter is one equality filter of an audit query.
+type auditFilter struct {
+	col    string
+	values []string
+	index  string // the index on (col, seq), "" if it cannot serve
+	extra  string // a condition the index's WHERE needs spelled out
+}
+
+// cond is the filter's condition; unless indexed, written so that no
+// index on the column can serve it (col || ” is the column's value, but
+// not the column).
+func (f auditFilter) cond(b *sqlBuilder, indexed bool) string {
+	ph := make([]string, len(f.values))
+	for i, v := range f.values {
+		ph[i] = b.arg(v)
+	}
+	col := f.col
+	if !indexed {
+		col = "(" + col + " || '')"
+	}
+	return col + " IN (" + strings.Join(ph, ", ") + ")"
+}
+
+// planner, as the driving filter, leaves the choice to the database's
+// planner: PostgreSQL's statistics know each value's share of the log.
+const planner = "(planner)"
+
+// probeCap bounds the index entries drivingFilter counts per filter.
+const probeCap = 20000
+
+// drivingFilter returns the index of the filter with the fewest events in
+// seqs lo..hi, or "" to walk the log itself: when there is no filter, or
+// every filter matches more than probeCap events.
+func (s *Store) drivingFilter(ctx context.Context, filters []auditFilter, lo, hi int64) (string, error) {
+	if s.d.plansByStatistics {
+		return planner, nil
+	}
+	best, bestN := "", probeCap
+	for _, f := range filters {
+		if len(f.values) == 0 || f.index == "" {
+			continue
+		}
+		var b sqlBuilder
+		b.where(f.cond(&b, true), "seq BETWEEN "+b.arg(lo)+" AND "+b.arg(hi))
+		var n int
+		err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM audit_events`+s.d.indexedBy(f.index)+
+			b.whereSQL()+f.extra+` LIMIT `+b.arg(probeCap)+`) probe`, b.args...).Scan(&n)
+		if err != nil {
+			return "", fmt.Errorf("probe audit filter on %s: %w", f.col, err)
+		}
+		if n < bestN {
+			best, bestN = f.index, n
+		}
+	}
+	return best, nil
+}
+
+// seqRange turns q's cursor and time range into the range of seqs to
+// read; empty says no event can match.
+func (s *Store) seqRange(ctx context.Context, q audit.Query) (lo, hi int64, empty bool, err error) {
+	lo, hi = 1, math.MaxInt64
+	if q.After > 0 {
+		lo = q.After + 1
+	}
+	if q.Before > 0 {
+		hi = q.Before - 1
+	}
+	bound := func(query string, t time.Time) (int64, bool, error) {
+		var seq int64
+		err := s.r.QueryRowContext(ctx, query, t.UnixMicro()).Scan(&seq)
+		if err == sql.ErrNoRows {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("find audit events by time: %w", err)
+		}
+		return seq, true, nil
+	}
+	if !q.From.IsZero() {
+		first, ok, err := bound(`SELECT seq FROM audit_events WHERE time_us >= ? ORDER BY time_us, seq LIMIT 1`, q.From)
+		if err != nil || !ok {
+			return 0, 0, true, err
+		}
+		lo = max(lo, first)
+	}
+	if !q.To.IsZero() {
+		last, ok, err := bound(`SELECT seq FROM audit_events WHERE time_us < ? ORDER BY time_us DESC, seq DESC LIMIT 1`, q.To)
+		if err != nil || !ok {
+			return 0, 0, true, err
+		}
+		hi = min(hi, last)
+	}
+	return lo, hi, lo > hi, nil
 }
 
 const auditColumns = `seq, time_us, actor, action, target, outcome, error, severity, request, diff, prev_hash, hash`
@@ -219,15 +336,92 @@ func scanAudit(rows *sql.Rows) (audit.Event, error) {
 
 // EntityVersions returns the events that changed the entity with ref key
 // (created, updated, orphaned, deleted), oldest first, up to and including
-// time at (zero: all).
+// time at (zero: all). It reads all the entity's events off the target
+// index and keeps the changes here: an entity has few events, and the
+// planner, asked to filter on action too, may walk the action index.
 func (s *Store) EntityVersions(ctx context.Context, ref string, at time.Time) ([]audit.Event, error) {
 	var b sqlBuilder
-	b.where("target = "+b.arg(ref), "action IN ("+b.arg(audit.EntityCreated)+", "+b.arg(audit.EntityUpdated)+", "+
-		b.arg(audit.EntityOrphaned)+", "+b.arg(audit.EntityDeleted)+")", "outcome = "+b.arg(string(audit.Succeeded)))
+	b.where("target = " + b.arg(ref))
 	if !at.IsZero() {
 		b.where("time_us <= " + b.arg(at.UnixMicro()))
 	}
-	return s.auditRows(ctx, `SELECT `+auditColumns+` FROM audit_events`+b.whereSQL()+` ORDER BY seq`, b.args...)
+	events, err := s.auditRows(ctx, `SELECT `+auditColumns+` FROM audit_events`+s.d.indexedBy("audit_events_target")+
+		b.whereSQL()+` ORDER BY seq`, b.args...)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(events, func(e audit.Event) bool {
+		return e.Outcome != audit.Succeeded || !audit.IsEntityChange(e.Action)
+	}), nil
+}
+
+// AuditBase returns the version of the entity with ref key where its
+// recorded history starts, if it has one.
+func (s *Store) AuditBase(ctx context.Context, ref string) (audit.Base, bool, error) {
+	var b audit.Base
+	var us int64
+	var body string
+	err := s.r.QueryRowContext(ctx, `SELECT seq, time_us, entity FROM audit_bases WHERE target = ?`, ref).Scan(&b.Seq, &us, &body)
+	if err == sql.ErrNoRows {
+		return b, false, nil
+	}
+	if err != nil {
+		return b, false, fmt.Errorf("read audit base of %s: %w", ref, err)
+	}
+	b.Time = time.UnixMicro(us).UTC()
+	b.Entity = json.RawMessage(body)
+	return b, true, nil
+}
+
+// moveBases advances the bases of the entities whose events in archived
+// (a batch about to be deleted, in seq order) changed them: each base
+// becomes the version the last of those events left. An entity whose
+// last archived event deleted it, or whose version cannot be rebuilt (a
+// gap in its history), loses its base.
+func moveBases(ctx context.Context, tx *txn, archived []audit.Event) error {
+	byTarget := map[string][]audit.Event{}
+	var order []string
+	for _, e := range archived {
+		if e.Outcome != audit.Succeeded || !audit.IsEntityChange(e.Action) {
+			continue
+		}
+		if _, ok := byTarget[e.Target]; !ok {
+			order = append(order, e.Target)
+		}
+		byTarget[e.Target] = append(byTarget[e.Target], e)
+	}
+	for _, target := range order {
+		var doc []byte
+		var body sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT entity FROM audit_bases WHERE target = ?`, target).Scan(&body)
+		if err != nil && err != sql.ErrNoRows {
+			return fmt.Errorf("read audit base of %s: %w", target, err)
+		}
+		if body.Valid {
+			doc = []byte(body.String)
+		}
+		for _, e := range byTarget[target] {
+			if e.Action == audit.EntityDeleted {
+				doc = nil
+				continue
+			}
+			if doc, err = audit.Apply(doc, e.Diff); err != nil {
+				doc = nil
+			}
+		}
+		last := byTarget[target][len(byTarget[target])-1]
+		if doc == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM audit_bases WHERE target = ?`, target)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO audit_bases (target, seq, time_us, entity) VALUES (?, ?, ?, ?)
+				ON CONFLICT (target) DO UPDATE SET seq = excluded.seq, time_us = excluded.time_us, entity = excluded.entity`,
+				target, last.Seq, last.Time.UnixMicro(), string(doc))
+		}
+		if err != nil {
+			return fmt.Errorf("move audit base of %s: %w", target, err)
+		}
+	}
+	return nil
 }
 
 // ReadAuditHead returns the chain's head.
@@ -270,7 +464,9 @@ var ErrStopArchive = errors.New("stop archiving")
 // ArchiveAudit deletes events older than before, oldest first, in batches
 // of up to batch events: each batch is first given to archive, which must
 // have stored it durably (retention never drops what it did not archive),
-// then deleted, and the chain's archived head moved to its last event. It
+// then the bases of the entities it changed move past it (so their
+// history can still be rebuilt), it is deleted, and the chain's archived
+// head moves to its last event. It
 // returns how many events it archived. Only one replica archives at a time.
 func (s *Store) ArchiveAudit(ctx context.Context, before time.Time, batch int, archive func([]audit.Event) error) (int, error) {
 	total := 0
@@ -304,6 +500,9 @@ func (s *Store) ArchiveAudit(ctx context.Context, before time.Time, batch int, a
 			}
 			if err := archive(events); err != nil {
 				return fmt.Errorf("archive audit events: %w", err)
+			}
+			if err := moveBases(ctx, tx, events); err != nil {
+				return err
 			}
 			last := events[len(events)-1]
 			if _, err := tx.ExecContext(ctx, `DELETE FROM audit_events WHERE seq <= ?`, last.Seq); err != nil {

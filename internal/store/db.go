@@ -29,12 +29,26 @@ type dialect struct {
 	randomBelow func(n string) string
 	// noLimit is a LIMIT that does not limit, for an OFFSET without one.
 	noLimit string
+	// indexedBy returns the clause after a table name that makes a query
+	// use the named index, where the planner needs telling (SQLite has no
+	// statistics unless ANALYZEd, and picks among equality indexes
+	// blindly); "" for "" or where the planner knows best.
+	indexedBy func(index string) string
+	// plansByStatistics says the planner keeps per-value statistics
+	// (PostgreSQL's most common values) and picks indexes well by itself.
+	plansByStatistics bool
 }
 
 var sqliteDialect = &dialect{
 	name:        "sqlite",
 	randomBelow: func(n string) string { return "abs(random() % " + n + ")" },
 	noLimit:     "-1",
+	indexedBy: func(index string) string {
+		if index == "" {
+			return ""
+		}
+		return " INDEXED BY " + index
+	},
 }
 
 var postgresDialect = &dialect{
@@ -44,6 +58,9 @@ var postgresDialect = &dialect{
 	forUpdate:   " FOR UPDATE",
 	randomBelow: func(n string) string { return "floor(random() * " + n + ")::bigint" },
 	noLimit:     "ALL",
+	indexedBy:   func(string) string { return "" },
+
+	plansByStatistics: true,
 }
 
 // rebind rewrites the '?' placeholders of query for the dialect, leaving

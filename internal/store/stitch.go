@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -129,12 +130,22 @@ func (s *Store) analyzeAfter(ctx context.Context, written int, drained bool) {
 	if s.sinceAnalyze < analyzeEvery || (!drained && s.sinceAnalyze < s.analyzedAt) {
 		return
 	}
-	if _, err := s.w.ExecContext(context.WithoutCancel(ctx),
-		`ANALYZE refresh_state, refresh_state_references, relations, final_entities, search`); err != nil {
+	if err := s.Analyze(context.WithoutCancel(ctx)); err != nil {
 		return // only the plans suffer; try again after the next write
 	}
 	s.analyzedAt += s.sinceAnalyze
 	s.sinceAnalyze = 0
+}
+
+// Analyze refreshes PostgreSQL's planner statistics on the tables that
+// grow with the catalog and its audit log. On SQLite it does nothing: the
+// store's queries are written for SQLite's planner without statistics.
+func (s *Store) Analyze(ctx context.Context) error {
+	if s.d != postgresDialect {
+		return nil
+	}
+	_, err := s.w.ExecContext(ctx, `ANALYZE refresh_state, refresh_state_references, relations, final_entities, search, audit_events`)
+	return err
 }
 
 type stitcher struct {
@@ -403,8 +414,24 @@ func buildFinal(in stitchInput, audited bool) (stitchOutput, error) {
 	default:
 		out.action = audit.EntityUpdated
 	}
-	out.diff, err = audit.Diff([]byte(in.oldBody.String), body)
-	return out, err
+	diff, err := audit.Diff([]byte(in.oldBody.String), body)
+	if err != nil {
+		return out, err
+	}
+	out.diff = withEtagTest(diff, in.oldHash.String)
+	return out, nil
+}
+
+// withEtagTest puts a test of the previous version's etag before the ops
+// of diff, so that replaying history notices a version it does not have
+// (a change made while the audit log was off) instead of patching the
+// wrong document.
+func withEtagTest(diff json.RawMessage, etag string) json.RawMessage {
+	test := `[{"op":"test","path":"/metadata/etag","value":` + strconv.Quote(etag) + `}`
+	if string(diff) == "[]" {
+		return json.RawMessage(test + "]")
+	}
+	return json.RawMessage(test + "," + string(diff[1:]))
 }
 
 // orphanMark is how the orphan annotation reads in a final entity's JSON.
