@@ -624,6 +624,11 @@ func TestValidate(t *testing.T) {
 		}, want: "catalog.rules[0].locations[0]: a catalog rule location cannot have both exact and pattern values"},
 		{name: "zero interval", modify: func(c *Config) { c.Catalog.ProcessingInterval = ProcessingInterval{} }, want: "catalog.processingInterval: must be longer than zero"},
 		{name: "disabled interval", modify: func(c *Config) { c.Catalog.ProcessingInterval = ProcessingInterval{Disabled: true} }},
+		{name: "audit retention too short", modify: func(c *Config) { c.Audit.Retention = Duration(time.Minute) }, want: "audit.retention: must be at least an hour, got 1m0s"},
+		{name: "audit signing key", modify: func(c *Config) { c.Audit.SigningKey = "c2hvcnQ=" }, want: "audit.signingKey: must be a base64 Ed25519 seed of 32 bytes"},
+		{name: "audit sink type", modify: func(c *Config) { c.Audit.Sink.Type = "kafka" }, want: `audit.sink.type: must be "stdout" or "file", got "kafka"`},
+		{name: "audit file sink without path", modify: func(c *Config) { c.Audit.Sink.Type = "file" }, want: "audit.sink.path: a file sink needs a path"},
+		{name: "audit checkpoints too often", modify: func(c *Config) { c.Audit.CheckpointInterval = 0 }, want: "audit.checkpointInterval: must be at least a second"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -696,5 +701,40 @@ func TestPostgresTLS(t *testing.T) {
 	}
 	if _, err := (Database{Connection: DatabaseConnection{SSL: DatabaseSSL{Enabled: true, CA: "not a certificate"}}}).PostgresTLS(); err == nil {
 		t.Error("a CA bundle with no certificate was accepted")
+	}
+}
+
+func TestAuditConfig(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app-config.yaml")
+	if err := os.WriteFile(p, []byte(`audit:
+  retention: {days: 90}
+  checkpointInterval: PT15M
+  signingKey: ${KEY}
+  sink: {type: file, path: /var/log/atrium/audit.jsonl}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	c, err := Load([]string{p}, func(k string) (string, bool) { return key, k == "KEY" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := Audit{Enabled: true, Retention: Duration(90 * 24 * time.Hour), CheckpointInterval: Duration(15 * time.Minute),
+		SigningKey: key, Sink: AuditSink{Type: "file", Path: "/var/log/atrium/audit.jsonl"}}
+	if diff := cmp.Diff(want, c.Audit); diff != "" {
+		t.Errorf("audit (-want +got):\n%s", diff)
+	}
+	if got, want := c.AuditArchiveDir(), filepath.Join(DefaultDataDir, "audit-archive"); got != want {
+		t.Errorf("archive dir = %q, want %q", got, want)
+	}
+	if err := os.WriteFile(p, []byte("audit:\n  retention: forever\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load([]string{p}, os.LookupEnv); err == nil || !strings.Contains(err.Error(), "audit.retention") {
+		t.Errorf("retention: forever loaded with %v, want an error naming audit.retention", err)
 	}
 }
