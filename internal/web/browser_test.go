@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/atrium-dev/atrium/internal/audit"
+	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/derrors"
 )
@@ -622,4 +624,170 @@ func TestBrowserScriptInDescription(t *testing.T) {
 			t.Errorf("%s: %d script or img elements in the page body", path, n)
 		}
 	}
+}
+
+// TestBrowserAudit changes an entity, finds the change in the audit log
+// by filtering, opens it to see it side by side, and opens the entity's
+// history; then looks at the pages in dark mode and on a phone.
+func TestBrowserAudit(t *testing.T) {
+	ctx := tab(t)
+	e := env(t)
+	bg := context.Background()
+
+	// An entity registered from a file in the work folder, then changed.
+	file := e.writeCatalogFile(t, "audit-demo.yaml", componentYAML("audit-demo", "Counts parcels."))
+	res, err := e.svc.AddLocation(bg, "file", file, catalog.AddLocationOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Leave the catalog as the other tests expect it.
+		if err := e.svc.DeleteLocation(bg, res.Location.ID); err != nil {
+			t.Error(err)
+		}
+		if err := e.svc.Sync(bg); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := e.svc.Sync(bg); err != nil {
+		t.Fatal(err)
+	}
+	e.writeCatalogFile(t, "audit-demo.yaml", strings.Replace(componentYAML("audit-demo", "Counts parcels and letters."),
+		"spec:\n", "  tags: [depot]\nspec:\n", 1))
+	ref := entity.Ref{Kind: "component", Namespace: "default", Name: "audit-demo"}
+	if err := e.svc.Refresh(bg, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Sync(bg); err != nil {
+		t.Fatal(err)
+	}
+
+	// A request that fails is in the log too.
+	missing := entity.Ref{Kind: "component", Namespace: "default", Name: "no-such-component"}
+	if err := e.svc.Refresh(audit.WithActor(bg, audit.Actor{Kind: "user", ID: "default/jane"}), missing); !errors.Is(err, derrors.ErrNotFound) {
+		t.Fatalf("refreshing a missing entity: %v", err)
+	}
+
+	// The audit log, from the sidebar.
+	open(t, ctx, "/")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.sidebar a[href="/audit"]`)))
+	waitFor(t, ctx, `location.pathname === "/audit" && !!document.querySelector(".audit-table")`)
+	if got := text(t, ctx, `.sidebar a[aria-current="page"]`); got != "Audit" {
+		t.Errorf("the sidebar marks %q", got)
+	}
+	shot(t, ctx, "audit")
+	// The failure is the newest event, and stands out.
+	if got := text(t, ctx, ".audit-table tbody tr:first-child td.col-outcome"); !strings.Contains(got, "failed") || !strings.Contains(got, "not found") {
+		t.Errorf("the newest event's outcome: %q", got)
+	}
+	colors := eval[[]string](t, ctx, `["failed", "succeeded"].map(o => getComputedStyle(document.querySelector(".badge-" + o)).backgroundColor)`)
+	if len(colors) != 2 || colors[0] == colors[1] {
+		t.Errorf("failed and succeeded badges look alike: %v", colors)
+	}
+
+	// Filter by action: the select, then the submit button.
+	eval[bool](t, ctx, `(() => { const s = document.getElementById("a-action"); s.value = "catalog.entity.updated"; return true; })()`)
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.audit-filters button[type="submit"]`)))
+	waitFor(t, ctx, `location.search === "?action=catalog.entity.updated" && !!document.querySelector(".audit-table")`)
+	actions := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".audit-table td.col-action")).map(td => td.textContent.trim())`)
+	if len(actions) == 0 || slices.ContainsFunc(actions, func(a string) bool { return a != "catalog.entity.updated" }) {
+		t.Errorf("actions after filtering: %v", actions)
+	}
+	if got := text(t, ctx, ".audit-table tbody tr:first-child td.col-target"); got != "component:default/audit-demo" {
+		t.Fatalf("the newest update is to %q", got)
+	}
+	shot(t, ctx, "audit-filtered")
+
+	// The event: the entity before and after, side by side.
+	do(t, ctx, chromedp.Click(chromedp.CSS(".audit-table tbody tr:first-child a.row-link")))
+	waitFor(t, ctx, `location.pathname.startsWith("/audit/events/") && !!document.querySelector(".diff")`)
+	row := eval[[]string](t, ctx, `(() => {
+		const del = Array.from(document.querySelectorAll("#diff td.diff-line.diff-del")).find(td => td.textContent.includes("Counts parcels."));
+		if (!del) return [];
+		const add = del.parentElement.querySelector("td.diff-line.diff-add");
+		return [String(del.cellIndex), add ? String(add.cellIndex) : "", add ? add.textContent : "",
+			String(Math.round(del.getBoundingClientRect().top)), add ? String(Math.round(add.getBoundingClientRect().top)) : ""];
+	})()`)
+	if len(row) != 5 || row[0] != "1" || row[1] != "3" || !strings.Contains(row[2], `"Counts parcels and letters."`) || row[3] != row[4] {
+		t.Errorf("the old description (left) does not face the new one (right): %q", row)
+	}
+	added := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#diff td.diff-line.diff-add")).map(td => td.textContent.trim())`)
+	if !slices.ContainsFunc(added, func(s string) bool { return strings.Contains(s, `"depot"`) }) {
+		t.Errorf("the added tag is not an added line: %q", added)
+	}
+	shot(t, ctx, "audit-event")
+	// A folded run of unchanged lines opens, and the patch's operations.
+	do(t, ctx, chromedp.Click(chromedp.CSS("#diff details.diff-fold summary")))
+	waitFor(t, ctx, `document.querySelector("#diff details.diff-fold").open`)
+	do(t, ctx, chromedp.Click(chromedp.CSS("details.patch-ops summary")))
+	waitFor(t, ctx, `document.querySelector("details.patch-ops").open`)
+	paths := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".ops-table td:nth-child(2)")).map(td => td.textContent.trim())`)
+	if !slices.Contains(paths, "/metadata/description") {
+		t.Errorf("patch paths: %v", paths)
+	}
+	shot(t, ctx, "audit-event-open")
+
+	// The entity's History tab, from the entity page.
+	open(t, ctx, "/catalog/default/component/audit-demo")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.tabs a[href$="/history"]`)))
+	waitFor(t, ctx, `location.pathname === "/catalog/default/component/audit-demo/history"`)
+	verbs := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(".history-table td.col-verb")).map(td => td.textContent.trim())`)
+	if strings.Join(verbs, ",") != "Updated,Created" {
+		t.Errorf("versions: %v, want Updated then Created", verbs)
+	}
+	if got := text(t, ctx, ".history-table tbody tr:first-child td.col-paths"); !strings.Contains(got, "/metadata/description") || !strings.Contains(got, "/metadata/tags") {
+		t.Errorf("the update's summary: %q", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#latest td.diff-line.diff-add").length`); n == 0 {
+		t.Error("the history tab shows no side-by-side diff of the latest change")
+	}
+	shot(t, ctx, "entity-history")
+	pages := []struct{ name, path string }{
+		{"audit", "/audit"},
+		{"audit-event", eval[string](t, ctx, `document.querySelector(".history-table tbody tr:first-child a.row-link").pathname`)},
+		{"entity-history", "/catalog/default/component/audit-demo/history"},
+	}
+
+	// The creation: nothing on the left, the whole entity added on the right.
+	do(t, ctx, chromedp.Click(chromedp.CSS(".history-table tbody tr:last-child a.row-link")))
+	waitFor(t, ctx, `location.pathname.startsWith("/audit/events/") && !!document.querySelector("#diff")`)
+	if n := eval[int](t, ctx, `document.querySelectorAll("#diff td.diff-line.diff-del").length`); n != 0 {
+		t.Errorf("the creation removes %d lines", n)
+	}
+	if got := text(t, ctx, "#diff .diff-head th:first-child"); !strings.Contains(got, "this event created it") {
+		t.Errorf("the creation's left side says %q", got)
+	}
+	shot(t, ctx, "audit-event-created")
+
+	t.Run("dark mode", func(t *testing.T) {
+		do(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+			return err
+		}))
+		for _, p := range pages {
+			open(t, ctx, p.path)
+			shot(t, ctx, p.name+"-dark")
+		}
+	})
+	t.Run("phone", func(t *testing.T) {
+		do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+		for _, p := range pages {
+			open(t, ctx, p.path)
+			shot(t, ctx, p.name+"-phone-dark")
+			// Nothing is wider than the screen but the scrollers of tables and diffs.
+			if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
+				t.Errorf("%s is %dpx wide on a 390px screen", p.path, w)
+			}
+		}
+		do(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "light"}}})
+			return err
+		}))
+		for _, p := range pages {
+			open(t, ctx, p.path)
+			shot(t, ctx, p.name+"-phone")
+		}
+	})
 }

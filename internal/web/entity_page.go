@@ -42,6 +42,7 @@ const (
 	tabDependencies = "dependencies"
 	tabDiagram      = "diagram"
 	tabInspect      = "inspect"
+	tabHistory      = "history"
 )
 
 // tabDef is a tab: its path below the entity's address, and its label.
@@ -59,7 +60,7 @@ func entityTabs(kind string) []tabDef {
 	if !strings.EqualFold(kind, "location") {
 		tabs = append(tabs, tabDef{tabDependencies, "Dependencies"})
 	}
-	return append(tabs, tabDef{tabInspect, "Inspect"})
+	return append(tabs, tabDef{tabInspect, "Inspect"}, tabDef{tabHistory, "History"})
 }
 
 // hasTab reports whether an entity of kind has the tab.

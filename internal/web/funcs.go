@@ -16,6 +16,23 @@ func (r *renderer) funcs() template.FuncMap {
 		"add":         func(a, b int) int { return a + b },
 		"tagAnchor":   tagAnchor,
 		"apiTypeName": apiTypeName,
+		"breakParts":  breakParts,
+	}
+}
+
+// breakParts cuts s after each '.', ':' and '/', for the "wrappable"
+// partial to join with <wbr>: long refs and action names then wrap at
+// their separators rather than mid-word. The parts stay text, escaped
+// like any other.
+func breakParts(s string) []string {
+	var parts []string
+	for {
+		i := strings.IndexAny(s, ".:/")
+		if i < 0 || i == len(s)-1 {
+			return append(parts, s)
+		}
+		parts = append(parts, s[:i+1])
+		s = s[i+1:]
 	}
 }
 
@@ -71,6 +88,8 @@ var icons = map[string]string{
 	"link":     `<path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"/>`,
 	"trash":    `<path d="M4.5 7h15"/><path d="M9.5 7V4.5h5V7"/><path d="M6.5 7l1 12.5h9l1-12.5"/>`,
 	"source":   `<path d="m8.5 7.5-5 4.5 5 4.5"/><path d="m15.5 7.5 5 4.5-5 4.5"/>`,
+	"audit":    `<path d="M9 5H6.5a1 1 0 0 0-1 1v13.5a1 1 0 0 0 1 1h11a1 1 0 0 0 1-1V6a1 1 0 0 0-1-1H15"/><rect x="9" y="3.5" width="6" height="3" rx="1"/><path d="m9 13.5 2.2 2.2L15.5 11"/>`,
+	"history":  `<path d="M4.5 12a7.5 7.5 0 1 0 2.2-5.3"/><path d="M4.5 4.5v3.8h3.8"/><path d="M12 8v4.3l3 1.8"/>`,
 }
 
 // icon returns the inline SVG of a named icon, hidden from screen readers

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/atrium-dev/atrium/internal/audit"
 )
 
 // TestPages fetches every page of the UI over HTTP from the example
@@ -61,6 +64,14 @@ func TestPages(t *testing.T) {
 		{"api docs", "/api-docs", 200, []string{"<h1>APIs</h1>", "Shipments API", "Providers", "Consumers", "shipment-service"}, nil},
 		{"import", "/catalog-import", 200, []string{"Register an existing component", `name="csrf"`}, nil},
 		{"unregister config entity", "/catalog/default/component/shipment-service/unregister", 200, []string{"comes from the configuration"}, nil},
+		{"history", "/catalog/default/component/shipment-service/history", 200,
+			[]string{"Versions", "Created", "system:catalog-processing", "Latest change", `aria-current="page">History</a>`}, nil},
+		{"history of a location", "/catalog/default/location/acme-logistics/history", 200, []string{"Created"}, nil},
+		{"audit", "/audit", 200, []string{"<h1>Audit log</h1>", `<a class="row-link" href="/audit/events/`}, nil},
+		{"audit by target", "/audit?target=component:default/shipment-service&action=catalog.entity.created", 200,
+			[]string{`<a href="/catalog/default/component/shipment-service">`, "system:<wbr>catalog-processing"}, nil},
+		{"audit bad outcome", "/audit?outcome=maybe", 400, []string{"Outcome must be"}, nil},
+		{"audit event", "/audit/events/1", 200, []string{"Audit event 1", "Hash chain", "none: the first event of the log"}, nil},
 		{"unknown page", "/nope", 404, []string{"There is no page at this address."}, nil},
 		{"unknown api path", "/api/nope", 404, []string{"404 page not found"}, []string{"<html"}},
 	}
@@ -199,6 +210,40 @@ func TestCSRF(t *testing.T) {
 	})
 }
 
+// TestFormPostAudited checks that a change made through a form is in the
+// audit log with the request that made it.
+func TestFormPostAudited(t *testing.T) {
+	e := env(t)
+	c := e.client()
+	_, body := e.get(t, c, "/catalog/default/component/geo-toolkit")
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("the entity page has no CSRF field")
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/catalog/default/component/geo-toolkit/refresh",
+		strings.NewReader(url.Values{"csrf": {m[1]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "form-test")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST refresh = %d", resp.StatusCode)
+	}
+	events, err := e.svc.AuditEvents(context.Background(), audit.Query{Actions: []string{audit.EntityRefreshRequested},
+		Targets: []string{"component:default/geo-toolkit"}, Limit: 1})
+	if err != nil || len(events) != 1 {
+		t.Fatalf("refresh events: %v, %v", events, err)
+	}
+	got := events[0].Request
+	if got == nil || got.Method != "POST" || got.Route != "POST /catalog/{namespace}/{kind}/{name}/refresh" ||
+		got.UserAgent != "form-test" || got.ID != resp.Header.Get("X-Request-Id") {
+		t.Errorf("the event's request = %+v (X-Request-Id %q)", got, resp.Header.Get("X-Request-Id"))
+	}
+}
+
 // TestFormsCarryCSRF checks that every form that posts has the token.
 func TestFormsCarryCSRF(t *testing.T) {
 	e := env(t)
@@ -245,8 +290,9 @@ func TestNoInlineScript(t *testing.T) {
 	inline := regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]|<style|\sstyle="|\son[a-z]+="`)
 	for _, path := range []string{"/", "/catalog", "/catalog/default/component/shipment-service",
 		"/catalog/default/component/shipment-service/dependencies", "/catalog/default/api/shipments-api/definition",
-		"/catalog/default/component/shipment-service/inspect", "/catalog-import", "/catalog/default/component/script-in-description"} {
-		body := e.mustGet(t, path)
+		"/catalog/default/component/shipment-service/inspect", "/catalog-import", "/catalog/default/component/script-in-description",
+		"/audit", "/audit?from=nope", "/audit/events/1", "/catalog/default/component/shipment-service/history"} {
+		_, body := e.get(t, e.client(), path) // error pages too
 		if m := inline.FindString(body); m != "" {
 			t.Errorf("%s has inline script or style: %q", path, m)
 		}

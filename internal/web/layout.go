@@ -45,6 +45,7 @@ const (
 	sectionCatalog = "/catalog"
 	sectionAPIs    = "/api-docs"
 	sectionImport  = "/catalog-import"
+	sectionAudit   = "/audit"
 )
 
 // layout builds the Layout of a page in section (one of the section
@@ -56,7 +57,8 @@ func (h *handler) layout(r *http.Request, title, section string, crumbs ...crumb
 		{Label: "APIs", Href: sectionAPIs, Icon: "api"},
 	}
 	items = append(items, h.opts.Sidebar...)
-	items = append(items, NavItem{Label: "Register", Href: sectionImport, Icon: "register"})
+	items = append(items, NavItem{Label: "Register", Href: sectionImport, Icon: "register"},
+		NavItem{Label: "Audit", Href: sectionAudit, Icon: "audit"})
 	nav := make([]navLink, len(items))
 	for i, it := range items {
 		nav[i] = navLink{NavItem: it, Active: it.Href == section}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 )
@@ -56,6 +57,21 @@ func samplePages() map[string]view {
 	}
 	content := []contentView{{MediaType: "application/json", Schema: schema, Example: highlight("", "json", "{}"), ExampleNote: "Example"}}
 	loc := &catalog.Location{ID: "id", Type: "url", Target: "https://example.com/catalog-info.yaml"}
+	when := stamp{ISO: "2026-03-01T10:00:00Z", Text: "2026-03-01 10:00:00"}
+	event := auditRow{Seq: 7, Href: "/audit/events/7", Time: when, Actor: "user:default/<b>not bold</b>", Action: "catalog.entity.updated",
+		Target: targetLink{Text: "component:default/a", Href: "/catalog/default/component/a"}, Outcome: "failed",
+		Error: "<b>not bold</b>", Severity: "high", Failed: true, Elevated: true}
+	plain := auditRow{Seq: 6, Href: "/audit/events/6", Time: when, Actor: "anonymous", Action: "catalog.location.created",
+		Target: targetLink{Text: "f0e1"}, Outcome: "succeeded", Severity: "low"}
+	diff := &diffView{ID: "d",
+		Before: diffSide{Title: "Before", Event: "event 6", Href: "/audit/events/6", Note: "No entity"},
+		After:  diffSide{Title: "After", Event: "event 7"},
+		Blocks: []diffBlock{
+			{Folded: true, Rows: []diffRow{{Left: diffCell{N: 1, Kind: diffSame, Tokens: code.Lines[0].Tokens}, Right: diffCell{N: 1, Kind: diffSame}}}},
+			{Rows: []diffRow{{Left: diffCell{N: 2, Kind: diffDel, Tokens: []token{{"", "<b>not bold</b>"}}}, Right: diffCell{Kind: diffNone}}}},
+		},
+		Removed: 1, Added: 1}
+	ops := []patchOpView{{Op: "replace", Path: "/a", Value: `"<b>not bold</b>"`, HasValue: true, Cut: true}, {Op: "move", Path: "", From: "/b"}}
 	return map[string]view{
 		"error":    &errorView{Status: 404, Heading: "Not found", Message: "m"},
 		"home":     &homeView{AppTitle: "Atrium", Total: 3, Kinds: []kindCount{{Label: "Components", Href: "/catalog", Count: 3}}},
@@ -105,6 +121,24 @@ func samplePages() map[string]view {
 		"import_preview": &previewView{Type: "url", Target: "https://x", Exists: true, Problems: []string{"x.yaml:3:1: bad"}, CanImport: true, Entities: []previewEntity{{Link: link, InCatalog: true, Problems: []string{"spec.owner: missing"}}}},
 		"location":       &locationView{Location: *loc, Entities: card, UnregisterHref: "/u"},
 		"unregister":     &unregisterView{Location: loc, Origin: "url:x", From: &link, Entities: card, Action: "/u"},
+		"audit": &auditView{
+			Form:     auditForm{Actor: "a", Action: "catalog.entity.updated", Target: "t", Outcome: "failed", From: "2026-03-01T10:00", To: "2026-03-02T10:00"},
+			Actions:  []option{{Value: "", Label: "Any action"}, {Value: "catalog.entity.updated", Label: "catalog.entity.updated", Selected: true}},
+			Outcomes: []option{{Value: "failed", Label: "failed", Selected: true}}, Actors: []string{"anonymous"},
+			Events: []auditRow{event, plain}, Active: 2, ClearHref: "/audit", OlderHref: "/audit?before=6", NewestHref: "/audit",
+		},
+		"audit_event": &auditEventView{
+			Event: event, Request: &audit.Request{ID: "r", Method: "POST", Route: "/x", IP: "10.0.0.1", UserAgent: "<b>not bold</b>"},
+			PrevHash: "ab", Hash: "cd", PrevHref: "/audit/events/6", HistoryHref: "/catalog/default/component/a/history", TargetHref: "/audit?target=a",
+			Changes: &changesView{Diff: diff, Patch: &code, Note: "n", Ops: ops},
+		},
+		"entity_history": &historyView{
+			Entity: frame, More: 3, AuditHref: "/audit?target=x", Latest: diff,
+			Versions: []versionRow{
+				{Seq: 7, Href: "/audit/events/7", Time: when, Actor: "anonymous", Action: "catalog.entity.updated", Verb: "Updated", Changes: []string{"/spec/owner"}, MoreChanges: 2},
+				{Seq: 6, Href: "/audit/events/6", Time: when, Actor: "anonymous", Action: "catalog.entity.created", Verb: "Created", Note: "The whole entity, first recorded"},
+			},
+		},
 	}
 }
 
@@ -119,6 +153,9 @@ func TestTemplatesRender(t *testing.T) {
 		"entity_graph":      &graphView{Diagram: true},
 		"unregister":        &unregisterView{Origin: "file:/x"},
 		"import_preview":    &previewView{Target: "x"},
+		"audit":             &auditView{Error: "bad", ErrorField: "from"},
+		"audit_event":       &auditEventView{Event: auditRow{Seq: 1, Target: targetLink{Text: "x"}}, Changes: &changesView{Diff: &diffView{Unaligned: true}}},
+		"entity_history":    &historyView{Entity: entityFrame{Kind: "Component"}, AuditHref: "/audit"},
 	}
 	for name := range r.pages {
 		if _, ok := samples[name]; !ok {

@@ -70,10 +70,28 @@
     });
   });
 
+  // The current tab of an entity page is scrolled into view on narrow
+  // screens, where the tabs scroll sideways.
+  document.querySelectorAll(".tabs").forEach(function (tabs) {
+    var current = tabs.querySelector('[aria-current="page"]');
+    if (!current) return;
+    var over = current.getBoundingClientRect().right - tabs.getBoundingClientRect().right;
+    if (over > 0) tabs.scrollLeft += over + 16;
+  });
+
   // On a narrow screen the filters start folded, so the results come first.
   if (window.matchMedia("(max-width: 900px)").matches) {
     document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) { d.open = false; });
   }
+
+  // GET forms that leave their empty fields out of the URL they open (the
+  // audit log's filters), so links stay short and readable.
+  document.querySelectorAll("form[data-drop-empty]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      window.location.assign(formURL(form));
+    });
+  });
 
   // Forms that apply as soon as a control changes (the graph's options).
   document.querySelectorAll("form[data-auto-submit]").forEach(function (form) {
