@@ -35,6 +35,10 @@ type Config struct {
 	Catalog Catalog `yaml:"catalog"`
 	// Audit holds the audit log settings (key "audit").
 	Audit Audit `yaml:"audit"`
+	// Auth holds sign-in settings (key "auth").
+	Auth Auth `yaml:"auth"`
+	// Permission holds authorization settings (key "permission").
+	Permission Permission `yaml:"permission"`
 
 	// Files lists the configuration files that were loaded, in order.
 	// It is empty for Default.
@@ -78,6 +82,9 @@ type Backend struct {
 	// Reading restricts which hosts URL locations and other URL reads may
 	// fetch from (key "backend.reading").
 	Reading Reading `yaml:"reading"`
+	// Auth holds credentials for callers that are not users (key
+	// "backend.auth").
+	Auth BackendAuth `yaml:"auth"`
 }
 
 // Listen is the address the HTTP server binds to. As in Backstage it may be
@@ -414,6 +421,7 @@ func base() *Config {
 			OrphanStrategy:     OrphanDelete,
 		},
 		Audit: Audit{Enabled: true, CheckpointInterval: Duration(time.Hour)},
+		Auth:  Auth{Environment: "development", SessionDuration: Duration(12 * time.Hour), TransitiveGroups: true},
 		Raw:   map[string]any{},
 	}
 }
@@ -544,6 +552,7 @@ func (c *Config) Validate() error {
 	if cat.OrphanStrategy != OrphanDelete && cat.OrphanStrategy != OrphanKeep {
 		bad("catalog.orphanStrategy", "must be \"delete\" or \"keep\", got %q", cat.OrphanStrategy)
 	}
+	c.validateAuth(bad)
 	if a := c.Audit; a.Retention < 0 {
 		bad("audit.retention", "must not be negative")
 	} else if a.Retention > 0 && a.Retention < Duration(time.Hour) {
