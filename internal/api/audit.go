@@ -36,11 +36,15 @@ func NewAuditHandler(a Audit, logger *slog.Logger) http.Handler {
 		logger = slog.Default()
 	}
 	h := &auditHandler{a: a}
-	errs := &errorAdapter{logger: logger}
-	mux := http.NewServeMux()
-	mux.Handle("GET /events", errs.wrap(h.getEvents))
-	mux.Handle("GET /entities/{kind}/{namespace}/{name}/history", errs.wrap(h.getHistory))
-	return &prefixRouter{prefix: AuditPrefix, mux: mux, errors: errs}
+	return newPrefixRouter(AuditPrefix, &errorAdapter{logger: logger}, h.routeTable())
+}
+
+// routeTable is the audit API's route table.
+func (h *auditHandler) routeTable() []route {
+	return []route{
+		{"GET /events", h.getEvents},
+		{"GET /entities/{kind}/{namespace}/{name}/history", h.getHistory},
+	}
 }
 
 // auditPage is one page of events. NextCursor, when set, fetches the

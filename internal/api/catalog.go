@@ -82,31 +82,69 @@ func NewCatalogHandler(c Catalog, logger *slog.Logger, opts Options) http.Handle
 }
 
 func (h *catalogHandler) routes(a *errorAdapter) http.Handler {
+	return newPrefixRouter(CatalogPrefix, a, h.routeTable())
+}
+
+// routeTable is the catalog API's route table, read top to bottom.
+func (h *catalogHandler) routeTable() []route {
+	return []route{
+		{"GET /entities", h.getEntities},
+		{"GET /entities/by-query", h.getEntitiesByQuery},
+		{"POST /entities/by-query", h.postEntitiesByQuery},
+		{"GET /entities/by-uid/{uid}", h.getEntityByUID},
+		{"DELETE /entities/by-uid/{uid}", h.deleteEntityByUID},
+		{"GET /entities/by-name/{kind}/{namespace}/{name}", h.getEntityByName},
+		{"GET /entities/by-name/{kind}/{namespace}/{name}/ancestry", h.getEntityAncestry},
+		{"POST /entities/by-refs", h.postEntitiesByRefs},
+		{"GET /entity-facets", h.getEntityFacets},
+		{"POST /entity-facets", h.postEntityFacets},
+		{"POST /refresh", h.postRefresh},
+		{"POST /validate-entity", h.postValidateEntity},
+		{"GET /locations", h.getLocations},
+		{"POST /locations", h.postLocation},
+		{"POST /locations/by-query", h.postLocationsByQuery},
+		{"GET /locations/{id}", h.getLocation},
+		{"PUT /locations/{id}", h.putLocation},
+		{"DELETE /locations/{id}", h.deleteLocation},
+		{"GET /locations/by-entity/{kind}/{namespace}/{name}", h.getLocationByEntity},
+		{"POST /analyze-location", h.postAnalyzeLocation},
+	}
+}
+
+// route is one entry of a route table: a net/http pattern relative to the
+// plugin's prefix, and its handler.
+type route struct {
+	pattern string
+	fn      handlerFunc
+}
+
+// Routes lists every route of the API handlers, as full "METHOD /path"
+// patterns, so that tests can check each (for example that every one
+// refuses unauthenticated requests).
+func Routes() []string {
+	var out []string
+	for _, t := range []struct {
+		prefix string
+		routes []route
+	}{
+		{CatalogPrefix, (&catalogHandler{}).routeTable()},
+		{AuditPrefix, (&auditHandler{}).routeTable()},
+	} {
+		for _, r := range t.routes {
+			method, path, _ := strings.Cut(r.pattern, " ")
+			out = append(out, method+" "+t.prefix+path)
+		}
+	}
+	return out
+}
+
+// newPrefixRouter builds the mux for a route table under prefix.
+func newPrefixRouter(prefix string, a *errorAdapter, routes []route) http.Handler {
 	mux := http.NewServeMux()
-	handle := func(pattern string, fn handlerFunc) { mux.Handle(pattern, a.wrap(fn)) }
-
-	handle("GET /entities", h.getEntities)
-	handle("GET /entities/by-query", h.getEntitiesByQuery)
-	handle("POST /entities/by-query", h.postEntitiesByQuery)
-	handle("GET /entities/by-uid/{uid}", h.getEntityByUID)
-	handle("DELETE /entities/by-uid/{uid}", h.deleteEntityByUID)
-	handle("GET /entities/by-name/{kind}/{namespace}/{name}", h.getEntityByName)
-	handle("GET /entities/by-name/{kind}/{namespace}/{name}/ancestry", h.getEntityAncestry)
-	handle("POST /entities/by-refs", h.postEntitiesByRefs)
-	handle("GET /entity-facets", h.getEntityFacets)
-	handle("POST /entity-facets", h.postEntityFacets)
-	handle("POST /refresh", h.postRefresh)
-	handle("POST /validate-entity", h.postValidateEntity)
-	handle("GET /locations", h.getLocations)
-	handle("POST /locations", h.postLocation)
-	handle("POST /locations/by-query", h.postLocationsByQuery)
-	handle("GET /locations/{id}", h.getLocation)
-	handle("PUT /locations/{id}", h.putLocation)
-	handle("DELETE /locations/{id}", h.deleteLocation)
-	handle("GET /locations/by-entity/{kind}/{namespace}/{name}", h.getLocationByEntity)
-	handle("POST /analyze-location", h.postAnalyzeLocation)
-
-	return &prefixRouter{prefix: CatalogPrefix, mux: mux, errors: a}
+	for _, r := range routes {
+		mux.Handle(r.pattern, a.wrap(r.fn))
+	}
+	return &prefixRouter{prefix: prefix, mux: mux, errors: a}
 }
 
 // prefixRouter strips its prefix and dispatches to mux, answering unknown
