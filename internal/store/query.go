@@ -703,10 +703,11 @@ func (b *sqlBuilder) whereSQL() string {
 func (b *sqlBuilder) compile(e filter.Expr, idCol string) string {
 	switch t := e.(type) {
 	case nil:
-		return "1"
+		// "1 = 1" rather than "1": PostgreSQL has no integer truth.
+		return "1 = 1"
 	case filter.All:
 		if len(t.Exprs) == 0 {
-			return "1"
+			return "1 = 1"
 		}
 		parts := make([]string, len(t.Exprs))
 		for i, c := range t.Exprs {
@@ -715,7 +716,7 @@ func (b *sqlBuilder) compile(e filter.Expr, idCol string) string {
 		return "(" + strings.Join(parts, " AND ") + ")"
 	case filter.Any:
 		if len(t.Exprs) == 0 {
-			return "0"
+			return "1 = 0"
 		}
 		parts := make([]string, len(t.Exprs))
 		for i, c := range t.Exprs {
@@ -726,7 +727,7 @@ func (b *sqlBuilder) compile(e filter.Expr, idCol string) string {
 		return "NOT " + b.compile(t.Expr, idCol)
 	case filter.Match:
 		if len(t.Values) == 0 {
-			return "0"
+			return "1 = 0"
 		}
 		key := b.arg(t.Key)
 		vals := make([]string, len(t.Values))
