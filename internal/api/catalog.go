@@ -129,6 +129,7 @@ func Routes() []string {
 	}{
 		{CatalogPrefix, (&catalogHandler{}).routeTable()},
 		{AuditPrefix, (&auditHandler{}).routeTable()},
+		{PermissionPrefix, (&permissionHandler{}).routeTable()},
 	} {
 		for _, r := range t.routes {
 			method, path, _ := strings.Cut(r.pattern, " ")
