@@ -16,30 +16,54 @@ import (
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/permission"
 	"github.com/atrium-dev/atrium/internal/store"
 )
 
 // QueryEntities answers a page of entities.
 func (s *Service) QueryEntities(ctx context.Context, q Query) (Page, error) {
+	f, err := s.withReadFilter(ctx, q.Filter)
+	if err != nil {
+		return Page{}, err
+	}
+	q.Filter = f
 	return s.st.QueryEntities(ctx, q)
 }
 
 // EntityByRef returns one entity by kind, namespace and name (case-insensitive).
 func (s *Service) EntityByRef(ctx context.Context, ref entity.Ref) (json.RawMessage, error) {
+	notFound := derrors.NotFound("No entity named '%s' found, with kind '%s' in namespace '%s'", ref.Name, ref.Kind, ref.Namespace)
 	body, err := s.st.EntityByRef(ctx, ref.Key())
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, derrors.NotFound("No entity named '%s' found, with kind '%s' in namespace '%s'", ref.Name, ref.Kind, ref.Namespace)
+		return nil, notFound
 	}
-	return body, err
+	if err != nil {
+		return nil, err
+	}
+	if err := s.notFoundIfHidden(ctx, ref.Key(), notFound); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // EntityByUID returns one entity by uid.
 func (s *Service) EntityByUID(ctx context.Context, uid string) (json.RawMessage, error) {
+	notFound := derrors.NotFound("No entity with uid %s", uid)
 	body, err := s.st.EntityByUID(ctx, uid)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, derrors.NotFound("No entity with uid %s", uid)
+		return nil, notFound
 	}
-	return body, err
+	if err != nil {
+		return nil, err
+	}
+	var e entity.Entity
+	if err := json.Unmarshal(body, &e); err != nil {
+		return nil, err
+	}
+	if err := s.notFoundIfHidden(ctx, e.Ref().Key(), notFound); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // EntitiesByRefs returns the entities for refs in order, nil where an
@@ -55,13 +79,24 @@ func (s *Service) EntitiesByRefs(ctx context.Context, refs []string, f filter.Ex
 		}
 		keys[i] = ref.Key()
 	}
+	f, err := s.withReadFilter(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	return s.st.EntitiesByRefs(ctx, keys, f)
 }
 
 // DeleteEntityByUID deletes an entity; if a location still emits it, it
 // comes back on that location's next refresh.
 func (s *Service) DeleteEntityByUID(ctx context.Context, uid string) error {
-	_, err := s.st.DeleteByUID(ctx, uid)
+	body, err := s.EntityByUID(ctx, uid)
+	if err != nil {
+		return s.audited(ctx, audit.EntityDeleted, "uid:"+uid, err)
+	}
+	if err := s.authorize(ctx, permission.CatalogEntityDelete, body); err != nil {
+		return s.audited(ctx, audit.EntityDeleted, refOf(body), err)
+	}
+	_, err = s.st.DeleteByUID(ctx, uid)
 	if errors.Is(err, store.ErrNotFound) {
 		err = derrors.NotFound("No entity with uid %s", uid)
 	}
@@ -112,12 +147,30 @@ func (s *Service) Ancestry(ctx context.Context, ref entity.Ref) (Ancestry, error
 
 // Facets counts entities per value of each facet among those matching f.
 func (s *Service) Facets(ctx context.Context, facets []string, f filter.Expr) (map[string][]FacetCount, error) {
+	f, err := s.withReadFilter(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	return s.st.Facets(ctx, facets, f)
 }
 
 // Refresh makes the entity and the locations above it refresh now.
 func (s *Service) Refresh(ctx context.Context, ref entity.Ref) error {
-	err := s.st.RefreshNow(ctx, ref.Key())
+	body, err := s.EntityByRef(ctx, ref)
+	if err == nil {
+		err = s.authorize(ctx, permission.CatalogEntityRefresh, body)
+	}
+	if err != nil && !errors.Is(err, derrors.ErrNotFound) {
+		return s.audited(ctx, audit.EntityRefreshRequested, ref.Key(), err)
+	}
+	// An entity not (yet) served may still be refreshed by who may
+	// refresh entities at all: a location whose first read failed.
+	if errors.Is(err, derrors.ErrNotFound) {
+		if err := s.authorize(ctx, permission.CatalogEntityRefresh, nil); err != nil {
+			return s.audited(ctx, audit.EntityRefreshRequested, ref.Key(), err)
+		}
+	}
+	err = s.st.RefreshNow(ctx, ref.Key())
 	if errors.Is(err, store.ErrNotFound) {
 		err = derrors.NotFound("Entity %s not found", ref.String())
 	}
@@ -144,6 +197,9 @@ func (s *Service) ValidateEntity(ctx context.Context, raw map[string]any, locati
 
 // Locations lists the locations registered through the API.
 func (s *Service) Locations(ctx context.Context) ([]Location, error) {
+	if err := s.authorize(ctx, permission.CatalogLocationRead, nil); err != nil {
+		return nil, err
+	}
 	rows, err := s.st.Locations(ctx)
 	if err != nil {
 		return nil, err
@@ -157,6 +213,9 @@ func (s *Service) Locations(ctx context.Context) ([]Location, error) {
 
 // Location returns one registered location.
 func (s *Service) Location(ctx context.Context, id string) (Location, error) {
+	if err := s.authorize(ctx, permission.CatalogLocationRead, nil); err != nil {
+		return Location{}, err
+	}
 	r, err := s.st.LocationByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Location{}, derrors.NotFound("Found no location with ID %s", id)
@@ -188,10 +247,17 @@ func (s *Service) checkWritable() error {
 // AddLocation registers a location (or, with DryRun, reads it and reports
 // what it would produce without writing anything).
 func (s *Service) AddLocation(ctx context.Context, typ, target string, opts AddLocationOptions) (AddLocationResult, error) {
-	res, err := s.addLocation(ctx, typ, target, opts)
 	if opts.DryRun {
-		return res, err // changes nothing, so nothing to record
+		// Changes nothing, so nothing to record.
+		if err := s.authorize(ctx, permission.CatalogLocationRead, nil); err != nil {
+			return AddLocationResult{}, err
+		}
+		return s.addLocation(ctx, typ, target, opts)
 	}
+	if err := s.authorize(ctx, permission.CatalogLocationCreate, nil); err != nil {
+		return AddLocationResult{}, s.audited(ctx, audit.LocationCreated, typ+":"+target, err)
+	}
+	res, err := s.addLocation(ctx, typ, target, opts)
 	return res, s.audited(ctx, audit.LocationCreated, typ+":"+target, err)
 }
 
@@ -303,6 +369,9 @@ func publicReadError(err error) string {
 
 // UpdateLocation changes a registered location's type and target.
 func (s *Service) UpdateLocation(ctx context.Context, id, typ, target string) (Location, error) {
+	if err := s.authorize(ctx, permission.CatalogLocationCreate, nil); err != nil {
+		return Location{}, s.audited(ctx, audit.LocationUpdated, id, err)
+	}
 	l, err := s.updateLocation(ctx, id, typ, target)
 	return l, s.audited(ctx, audit.LocationUpdated, id, err)
 }
@@ -329,6 +398,9 @@ func (s *Service) updateLocation(ctx context.Context, id, typ, target string) (L
 // DeleteLocation unregisters a location and removes the entities that only
 // it produced.
 func (s *Service) DeleteLocation(ctx context.Context, id string) error {
+	if err := s.authorize(ctx, permission.CatalogLocationDelete, nil); err != nil {
+		return s.audited(ctx, audit.LocationDeleted, id, err)
+	}
 	if err := s.checkWritable(); err != nil {
 		return s.audited(ctx, audit.LocationDeleted, id, err)
 	}
@@ -362,4 +434,14 @@ func (s *Service) LocationByEntity(ctx context.Context, ref entity.Ref) (Locatio
 		return Location{}, derrors.NotFound("Found no location with type %s and target %s", typ, target)
 	}
 	return Location(r), err
+}
+
+// refOf returns the lowercase ref of an entity's JSON, or "" if it has
+// none, for audit targets.
+func refOf(body json.RawMessage) string {
+	var e entity.Entity
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	return e.Ref().Key()
 }

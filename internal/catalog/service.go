@@ -32,6 +32,9 @@ type ConfigLocation struct {
 type Options struct {
 	// Readers by location type; New adds nothing by itself.
 	Readers map[string]Reader
+	// Authorizer decides what each caller may read and change (the
+	// permission policy, when sign-in is on). nil allows everything.
+	Authorizer Authorizer
 	// Kinds validates entities; nil means entity.BuiltinKinds().
 	Kinds *entity.KindRegistry
 	// Rules are catalog.rules; nil means DefaultRules.
