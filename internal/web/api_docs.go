@@ -26,6 +26,7 @@ func (h *handler) apiDocs(w http.ResponseWriter, r *http.Request) error {
 	v := &catalogView{
 		Layout:  h.layout(r, "APIs", sectionAPIs, crumb{"APIs", ""}),
 		Heading: "APIs", Action: path, State: st, Table: table,
+		CanRegister: h.allowed(r.Context(), permLocationCreate, nil),
 	}
 	if err := h.listFacets(r.Context(), v, st, path, "api", false); err != nil {
 		return err

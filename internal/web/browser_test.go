@@ -48,8 +48,9 @@ func chromiumPath() string {
 	return ""
 }
 
-// tab opens a new browser tab for a test, with a time limit.
-func tab(t *testing.T) context.Context {
+// tab opens a new browser tab for a test, with a time limit; opts may
+// give it a browser context of its own (cookies apart).
+func tab(t *testing.T, opts ...chromedp.ContextOption) context.Context {
 	t.Helper()
 	path := chromiumPath()
 	if path == "" {
@@ -76,7 +77,7 @@ func tab(t *testing.T) context.Context {
 	if browserErr != nil {
 		t.Fatalf("start chromium: %v", browserErr)
 	}
-	ctx, cancel := chromedp.NewContext(browserCtx)
+	ctx, cancel := chromedp.NewContext(browserCtx, opts...)
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil { // opens the tab
 		t.Fatal(err)

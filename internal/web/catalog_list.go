@@ -30,6 +30,8 @@ type catalogView struct {
 	// ClearHref drops every filter but the kind.
 	ClearHref string
 	Table     tableView
+	// CanRegister shows the way to register more.
+	CanRegister bool
 }
 
 // option is a choice of a select or a checkbox list.
@@ -167,8 +169,10 @@ func (h *handler) catalogList(w http.ResponseWriter, r *http.Request) error {
 	v := &catalogView{
 		Layout:  h.layout(r, heading, sectionCatalog, crumb{"Catalog", ""}),
 		Heading: heading, Action: path, State: st, Table: table,
+		CanRegister: h.allowed(r.Context(), permLocationCreate, nil),
 	}
 	v.Search = st.Text
+	v.Notice = notice(r)
 	if err := h.listFacets(r.Context(), v, st, path, defaultKind, true); err != nil {
 		return err
 	}

@@ -32,6 +32,8 @@ type entityDoc struct {
 	Spec      map[string]any    `json:"spec"`
 	Relations []entity.Relation `json:"relations"`
 	Status    *entity.Status    `json:"status"`
+	// raw is the JSON it was decoded from, for the Authorizer.
+	raw json.RawMessage
 }
 
 // decodeEntity decodes a final entity as the store serves it.
@@ -43,6 +45,7 @@ func decodeEntity(raw json.RawMessage) (*entityDoc, error) {
 	if e.Metadata.Namespace == "" {
 		e.Metadata.Namespace = entity.DefaultNamespace
 	}
+	e.raw = raw
 	return &e, nil
 }
 

@@ -35,9 +35,11 @@ type overviewView struct {
 type aboutCard struct {
 	Description string
 	Fields      []aboutField
-	// RefreshAction is where the Refresh button posts.
+	// RefreshAction is where the Refresh button posts; empty hides the
+	// button from those who may not refresh the entity.
 	RefreshAction string
-	// UnregisterHref leads to unregistering the entity's location.
+	// UnregisterHref leads to unregistering the entity's location; empty
+	// for Location entities and for those who may not unregister.
 	UnregisterHref string
 }
 
@@ -142,6 +144,12 @@ func (h *handler) entityOverview(w http.ResponseWriter, r *http.Request) error {
 	v := &overviewView{
 		Layout: h.layout(r, frame.DisplayName, sectionCatalog, entityCrumbs(frame, tabOverview)...),
 		Entity: frame, About: aboutOf(e),
+	}
+	if !h.allowed(ctx, permEntityRefresh, e.raw) {
+		v.About.RefreshAction = ""
+	}
+	if v.About.UnregisterHref != "" && !h.allowed(ctx, permLocationDelete, e.raw) {
+		v.About.UnregisterHref = ""
 	}
 	v.Notice = notice(r)
 	for _, l := range e.Metadata.Links {

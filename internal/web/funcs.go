@@ -89,6 +89,10 @@ var icons = map[string]string{
 	"trash":    `<path d="M4.5 7h15"/><path d="M9.5 7V4.5h5V7"/><path d="M6.5 7l1 12.5h9l1-12.5"/>`,
 	"source":   `<path d="m8.5 7.5-5 4.5 5 4.5"/><path d="m15.5 7.5 5 4.5-5 4.5"/>`,
 	"audit":    `<path d="M9 5H6.5a1 1 0 0 0-1 1v13.5a1 1 0 0 0 1 1h11a1 1 0 0 0 1-1V6a1 1 0 0 0-1-1H15"/><rect x="9" y="3.5" width="6" height="3" rx="1"/><path d="m9 13.5 2.2 2.2L15.5 11"/>`,
+	"user":     `<circle cx="12" cy="8.5" r="3.8"/><path d="M4.5 20c.8-3.8 3.8-6 7.5-6s6.7 2.2 7.5 6"/>`,
+	"signout":  `<path d="M10 4.5H5.5v15H10"/><path d="M9.5 12h10"/><path d="m16 8 4 4-4 4"/>`,
+	"signin":   `<path d="M14 4.5h4.5v15H14"/><path d="M4.5 12h10"/><path d="m11 8 4 4-4 4"/>`,
+	"shield":   `<path d="M12 3.5 5 6v5.5c0 4.3 3 7.6 7 9 4-1.4 7-4.7 7-9V6z"/><path d="m9 12 2.2 2.2L15.5 10"/>`,
 	"history":  `<path d="M4.5 12a7.5 7.5 0 1 0 2.2-5.3"/><path d="M4.5 4.5v3.8h3.8"/><path d="M12 8v4.3l3 1.8"/>`,
 }
 

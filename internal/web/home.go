@@ -8,8 +8,9 @@ import (
 // homeView is the home page: the catalog at a glance.
 type homeView struct {
 	Layout
-	AppTitle string
-	Total    int
+	Total int
+	// CanRegister shows the way to register a component.
+	CanRegister bool
 	// Kinds counts the entities of each kind, linking to their list.
 	Kinds []kindCount
 }
@@ -26,7 +27,8 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := &homeView{Layout: h.layout(r, "", sectionHome), AppTitle: h.opts.Title}
+	v := &homeView{Layout: h.layout(r, "", sectionHome),
+		CanRegister: h.allowed(r.Context(), permLocationCreate, nil)}
 	v.Title = h.opts.Title
 	for _, k := range facets["kind"] {
 		v.Total += k.Count

@@ -2,10 +2,13 @@ package web
 
 import (
 	"net/http"
+
+	"github.com/atrium-dev/atrium/internal/auth"
 )
 
 // Layout is what every page shows around its content: the sidebar, the
-// header with its search box and breadcrumbs, and the page title.
+// header with its breadcrumbs, search box and user menu, and the page
+// title.
 type Layout struct {
 	// AppTitle is the portal's name; Title the page's, for <title>.
 	AppTitle, Title string
@@ -17,7 +20,13 @@ type Layout struct {
 	Search string
 	// Notice, if set, is a one-line confirmation shown above the content.
 	Notice string
-	asset  func(string) string
+	// User is the header's menu of the signed-in identity; nil when no
+	// one is signed in or sign-in is off.
+	User *userMenu
+	// Bare drops the sidebar and the search box, for pages shown to a
+	// visitor who has not signed in yet (the sign-in page, its errors).
+	Bare  bool
+	asset func(string) string
 }
 
 func (l *Layout) layoutData() *Layout { return l }
@@ -41,34 +50,60 @@ type crumb struct{ Label, Href string }
 
 // Sections of the sidebar, to mark the current one.
 const (
-	sectionHome    = "/"
-	sectionCatalog = "/catalog"
-	sectionAPIs    = "/api-docs"
-	sectionImport  = "/catalog-import"
-	sectionAudit   = "/audit"
+	sectionHome     = "/"
+	sectionCatalog  = "/catalog"
+	sectionAPIs     = "/api-docs"
+	sectionImport   = "/catalog-import"
+	sectionAudit    = "/audit"
+	sectionSettings = "/settings"
 )
 
 // layout builds the Layout of a page in section (one of the section
-// constants, or "" for none).
+// constants, or "" for none). A visitor who still has to sign in gets the
+// bare layout: no sidebar, no search, nothing that would only lead back
+// to the sign-in page.
 func (h *handler) layout(r *http.Request, title, section string, crumbs ...crumb) Layout {
+	pageTitle := h.opts.Title
+	if title != "" {
+		pageTitle = title + " | " + h.opts.Title
+	}
+	l := Layout{
+		AppTitle: h.opts.Title, Title: pageTitle, Breadcrumbs: crumbs,
+		CSRF: csrfToken(r.Context()), User: h.menuOf(r),
+	}
+	if _, ok := auth.IdentityFrom(r.Context()); h.signInOn() && !ok {
+		l.Bare, l.Breadcrumbs = true, nil
+		return l
+	}
+	for _, it := range h.navItems(r) {
+		l.Nav = append(l.Nav, navLink{NavItem: it, Active: it.Href == section})
+	}
+	return l
+}
+
+// navItems are the sidebar's entries: Home, Catalog and APIs, the
+// configured ones, then Settings, and Register and Audit for those who
+// may use them.
+func (h *handler) navItems(r *http.Request) []NavItem {
 	items := []NavItem{
 		{Label: "Home", Href: sectionHome, Icon: "home"},
 		{Label: "Catalog", Href: sectionCatalog, Icon: "catalog"},
 		{Label: "APIs", Href: sectionAPIs, Icon: "api"},
 	}
-	items = append(items, h.opts.Sidebar...)
-	items = append(items, NavItem{Label: "Register", Href: sectionImport, Icon: "register"},
-		NavItem{Label: "Audit", Href: sectionAudit, Icon: "audit"})
-	nav := make([]navLink, len(items))
-	for i, it := range items {
-		nav[i] = navLink{NavItem: it, Active: it.Href == section}
+	settings := true
+	for _, it := range h.opts.Sidebar {
+		items = append(items, it)
+		settings = settings && it.Href != sectionSettings
 	}
-	pageTitle := h.opts.Title
-	if title != "" {
-		pageTitle = title + " | " + h.opts.Title
+	if settings {
+		items = append(items, NavItem{Label: "Settings", Href: sectionSettings, Icon: "settings"})
 	}
-	return Layout{
-		AppTitle: h.opts.Title, Title: pageTitle, Nav: nav, Breadcrumbs: crumbs,
-		CSRF: csrfToken(r.Context()),
+	ctx := r.Context()
+	if h.allowed(ctx, permLocationCreate, nil) {
+		items = append(items, NavItem{Label: "Register", Href: sectionImport, Icon: "register"})
 	}
+	if h.allowed(ctx, permAuditRead, nil) {
+		items = append(items, NavItem{Label: "Audit", Href: sectionAudit, Icon: "audit"})
+	}
+	return items
 }

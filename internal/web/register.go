@@ -22,12 +22,19 @@ import (
 //	GET  /catalog-import/locations/{id}/unregister    what unregistering would remove
 //	POST /catalog-import/locations/{id}/unregister    unregister
 //	GET  /catalog/{namespace}/{kind}/{name}/unregister  the same, starting from an entity
+//
+// Registering needs catalog.location.create, unregistering
+// catalog.location.delete: without them the pages that would do it answer
+// 403, and the links to them are hidden. Looking at a registered location
+// needs neither.
 
 // importView is the register form.
 type importView struct {
 	Layout
 	Target    string
 	Locations []locationRow
+	// CanUnregister is set when the user may unregister locations.
+	CanUnregister bool
 }
 
 // locationRow is a registered location in a list.
@@ -62,8 +69,9 @@ type previewEntity struct {
 // unregister it.
 type locationView struct {
 	Layout
-	Location       catalog.Location
-	Entities       relationCard
+	Location catalog.Location
+	Entities relationCard
+	// UnregisterHref is empty for those who may not unregister it.
 	UnregisterHref string
 }
 
@@ -80,6 +88,8 @@ type unregisterView struct {
 	From     *entityLink
 	Entities relationCard
 	Action   string
+	// CancelHref leads back to where the user came from.
+	CancelHref string
 }
 
 // locationTypeOf guesses the location type of what a user pasted: a URL,
@@ -94,13 +104,17 @@ func locationTypeOf(target string) string {
 
 // importForm serves GET /catalog-import.
 func (h *handler) importForm(w http.ResponseWriter, r *http.Request) error {
+	if !h.allowed(r.Context(), permLocationCreate, nil) {
+		return errMayNotRegister
+	}
 	locs, err := h.c.Locations(r.Context())
 	if err != nil {
 		return err
 	}
 	v := &importView{
-		Layout: h.layout(r, "Register an existing component", sectionImport, crumb{"Catalog", "/catalog"}, crumb{"Register", ""}),
-		Target: r.URL.Query().Get("target"),
+		Layout:        h.layout(r, "Register an existing component", sectionImport, crumb{"Catalog", "/catalog"}, crumb{"Register", ""}),
+		Target:        r.URL.Query().Get("target"),
+		CanUnregister: h.allowed(r.Context(), permLocationDelete, nil),
 	}
 	v.Notice = notice(r)
 	for _, l := range locs {
@@ -111,6 +125,9 @@ func (h *handler) importForm(w http.ResponseWriter, r *http.Request) error {
 
 // importAnalyze serves POST /catalog-import/analyze: a dry run.
 func (h *handler) importAnalyze(w http.ResponseWriter, r *http.Request) error {
+	if !h.allowed(r.Context(), permLocationCreate, nil) {
+		return errMayNotRegister
+	}
 	target := strings.TrimSpace(r.PostForm.Get("target"))
 	if target == "" {
 		return derrors.Invalid("Enter the URL of a catalog-info.yaml file.")
@@ -178,6 +195,9 @@ func (h *handler) previewEntities(ctx context.Context, es []*entity.Entity, prob
 
 // importRegister serves POST /catalog-import: register the location.
 func (h *handler) importRegister(w http.ResponseWriter, r *http.Request) error {
+	if !h.allowed(r.Context(), permLocationCreate, nil) {
+		return errMayNotRegister
+	}
 	target := strings.TrimSpace(r.PostForm.Get("target"))
 	if target == "" {
 		return derrors.Invalid("Enter the URL of a catalog-info.yaml file.")
@@ -197,9 +217,11 @@ func (h *handler) locationPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := &locationView{
-		Layout:         h.layout(r, "Location", sectionImport, crumb{"Register", "/catalog-import"}, crumb{"Location", ""}),
-		Location:       loc,
-		UnregisterHref: "/catalog-import/locations/" + url.PathEscape(loc.ID) + "/unregister",
+		Layout:   h.layout(r, "Location", sectionImport, h.registerCrumb(r), crumb{"Location", ""}),
+		Location: loc,
+	}
+	if h.allowed(r.Context(), permLocationDelete, nil) {
+		v.UnregisterHref = "/catalog-import/locations/" + url.PathEscape(loc.ID) + "/unregister"
 	}
 	v.Notice = notice(r)
 	if v.Entities, err = h.originEntities(r.Context(), loc.Type+":"+loc.Target, "Entities from this location",
@@ -237,8 +259,20 @@ func (h *handler) originEntities(ctx context.Context, origin, title, empty strin
 	return card, nil
 }
 
+// registerCrumb is the breadcrumb above the location pages: the Register
+// page, or the catalog for those who may not register.
+func (h *handler) registerCrumb(r *http.Request) crumb {
+	if h.allowed(r.Context(), permLocationCreate, nil) {
+		return crumb{"Register", "/catalog-import"}
+	}
+	return crumb{"Catalog", "/catalog"}
+}
+
 // unregisterConfirm serves GET /catalog-import/locations/{id}/unregister.
 func (h *handler) unregisterConfirm(w http.ResponseWriter, r *http.Request) error {
+	if !h.allowed(r.Context(), permLocationDelete, nil) {
+		return errMayNotUnregister
+	}
 	loc, err := h.c.Location(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -248,11 +282,15 @@ func (h *handler) unregisterConfirm(w http.ResponseWriter, r *http.Request) erro
 
 func (h *handler) renderUnregister(w http.ResponseWriter, r *http.Request, loc *catalog.Location, origin string, from *entityLink) error {
 	v := &unregisterView{
-		Layout:   h.layout(r, "Unregister", sectionImport, crumb{"Register", "/catalog-import"}, crumb{"Unregister", ""}),
+		Layout:   h.layout(r, "Unregister", sectionImport, h.registerCrumb(r), crumb{"Unregister", ""}),
 		Location: loc, Origin: origin, From: from,
 	}
 	if loc != nil {
-		v.Action = "/catalog-import/locations/" + url.PathEscape(loc.ID) + "/unregister"
+		v.CancelHref = "/catalog-import/locations/" + url.PathEscape(loc.ID)
+		v.Action = v.CancelHref + "/unregister"
+	}
+	if from != nil {
+		v.CancelHref = from.Href
 	}
 	var err error
 	if v.Entities, err = h.originEntities(r.Context(), origin, "Entities that will be removed", "No entities came from this location."); err != nil {
@@ -263,10 +301,19 @@ func (h *handler) renderUnregister(w http.ResponseWriter, r *http.Request, loc *
 
 // unregisterLocation serves POST /catalog-import/locations/{id}/unregister.
 func (h *handler) unregisterLocation(w http.ResponseWriter, r *http.Request) error {
+	if !h.allowed(r.Context(), permLocationDelete, nil) {
+		return errMayNotUnregister
+	}
 	if err := h.c.DeleteLocation(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/catalog-import?done=unregistered", http.StatusSeeOther)
+	// Back to the registered locations, or to the catalog for those who
+	// may not register (and so not see that page).
+	back := "/catalog-import?done=unregistered"
+	if !h.allowed(r.Context(), permLocationCreate, nil) {
+		back = "/catalog?done=unregistered"
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }
 
@@ -276,6 +323,9 @@ func (h *handler) entityUnregister(w http.ResponseWriter, r *http.Request) error
 	e, frame, err := h.loadEntity(r, tabOverview)
 	if err != nil {
 		return err
+	}
+	if !h.allowed(r.Context(), permLocationDelete, e.raw) {
+		return errMayNotUnregister
 	}
 	from := &entityLink{Href: frame.Href, Label: frame.DisplayName, Kind: frame.Kind}
 	origin := e.Metadata.Annotations[entity.AnnotationManagedByOriginLocation]

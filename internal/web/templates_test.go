@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func samplePages() map[string]view {
 		Heading: "Components", Action: "/catalog", State: listState{Text: "x", Sort: "name", Desc: true, Limit: 20},
 		Kinds:  []option{{Value: "component", Label: "Component", Count: 3, Selected: true}},
 		Facets: []facetView{{Param: "type", Label: "Type", Options: []option{{Value: "service", Label: "service", Count: 2, Selected: true}}, Hidden: 4, FreeText: true}},
-		Active: []activeFilter{{Label: "Type: service", RemoveHref: "/catalog"}}, ClearHref: "/catalog", Table: table,
+		Active: []activeFilter{{Label: "Type: service", RemoveHref: "/catalog"}}, ClearHref: "/catalog", Table: table, CanRegister: true,
 	}
 	schema := &schemaView{Name: "root", Type: "object", Description: "d", Required: true, Enum: []string{"a"}, Constraints: []string{"≥ 1"},
 		Deprecated: true, Recursive: true, Truncated: true, VariantKind: "one of",
@@ -74,7 +75,7 @@ func samplePages() map[string]view {
 	ops := []patchOpView{{Op: "replace", Path: "/a", Value: `"<b>not bold</b>"`, HasValue: true, Cut: true}, {Op: "move", Path: "", From: "/b"}}
 	return map[string]view{
 		"error":    &errorView{Status: 404, Heading: "Not found", Message: "m"},
-		"home":     &homeView{AppTitle: "Atrium", Total: 3, Kinds: []kindCount{{Label: "Components", Href: "/catalog", Count: 3}}},
+		"home":     &homeView{Total: 3, Kinds: []kindCount{{Label: "Components", Href: "/catalog", Count: 3}}, CanRegister: true},
 		"catalog":  list,
 		"api_docs": list,
 		"entity_overview": &overviewView{
@@ -117,10 +118,14 @@ func samplePages() map[string]view {
 			Annotations: []keyValue{{Key: "k", Value: "https://x", URL: "https://x"}}, Labels: []keyValue{{Key: "l", Value: "v"}},
 			Format: "yaml", YAMLHref: "/y", JSONHref: "/j", Raw: code,
 		},
-		"import":         &importView{Target: "https://x", Locations: []locationRow{{ID: "1", Type: "url", Target: "https://x", Href: "/l"}}},
+		"import":         &importView{Target: "https://x", Locations: []locationRow{{ID: "1", Type: "url", Target: "https://x", Href: "/l"}}, CanUnregister: true},
 		"import_preview": &previewView{Type: "url", Target: "https://x", Exists: true, Problems: []string{"x.yaml:3:1: bad"}, CanImport: true, Entities: []previewEntity{{Link: link, InCatalog: true, Problems: []string{"spec.owner: missing"}}}},
 		"location":       &locationView{Location: *loc, Entities: card, UnregisterHref: "/u"},
-		"unregister":     &unregisterView{Location: loc, Origin: "url:x", From: &link, Entities: card, Action: "/u"},
+		"unregister":     &unregisterView{Location: loc, Origin: "url:x", From: &link, Entities: card, Action: "/u", CancelHref: "/c"},
+		"signin": &signInView{Error: "<b>not bold</b>", SignedOut: true,
+			Providers: []signInButton{{Title: "Guest", Href: "/api/auth/guest/start?redirect=%2F"}}},
+		"settings": &settingsView{SignInOn: true, Signed: true, Account: entityLink{Href: "/catalog/default/user/jane", Label: "user:default/jane", Title: "<b>not bold</b>"},
+			Ownership: []entityLink{{Href: "/catalog/default/group/team", Label: "group:default/team", Kind: "Group", Title: "Team"}, missing}, Policy: &code},
 		"audit": &auditView{
 			Form:     auditForm{Actor: "a", Action: "catalog.entity.updated", Target: "t", Outcome: "failed", From: "2026-03-01T10:00", To: "2026-03-02T10:00"},
 			Actions:  []option{{Value: "", Label: "Any action"}, {Value: "catalog.entity.updated", Label: "catalog.entity.updated", Selected: true}},
@@ -156,6 +161,18 @@ func TestTemplatesRender(t *testing.T) {
 		"audit":             &auditView{Error: "bad", ErrorField: "from"},
 		"audit_event":       &auditEventView{Event: auditRow{Seq: 1, Target: targetLink{Text: "x"}}, Changes: &changesView{Diff: &diffView{Unaligned: true}}},
 		"entity_history":    &historyView{Entity: entityFrame{Kind: "Component"}, AuditHref: "/audit"},
+		"signin":            &signInView{},
+		"settings":          &settingsView{Signed: true, Service: true, Subject: "ci"},
+		"entity_overview":   &overviewView{Entity: entityFrame{Kind: "Component"}},
+		"location":          &locationView{Location: catalog.Location{ID: "1"}},
+		"home":              &homeView{},
+		"import":            &importView{Locations: []locationRow{{ID: "1", Type: "url", Target: "https://x", Href: "/l"}}},
+	}
+	// Variants of pages whose top-level branches take a third side.
+	thirds := map[string]view{
+		"settings": &settingsView{},
+		"signin":   &signInView{Providers: []signInButton{{Title: "Guest", Href: "/"}}},
+		"error":    &errorView{Status: 403, Heading: "Not allowed"},
 	}
 	for name := range r.pages {
 		if _, ok := samples[name]; !ok {
@@ -163,12 +180,20 @@ func TestTemplatesRender(t *testing.T) {
 		}
 	}
 	for name, v := range samples {
-		for i, data := range []view{v, variants[name]} {
+		for i, data := range []view{v, variants[name], thirds[name]} {
 			if data == nil {
 				continue
 			}
+			// The sample is signed in; the variants are not, and the
+			// second takes the bare layout of a visitor before sign-in.
 			*data.layoutData() = Layout{AppTitle: "Atrium", Title: "T", CSRF: "token", Notice: "n",
 				Nav: []navLink{{NavItem: NavItem{Label: "Home", Href: "/", Icon: "home"}, Active: true}}, Breadcrumbs: []crumb{{"A", "/a"}, {"B", ""}}}
+			switch i {
+			case 0:
+				data.layoutData().User = &userMenu{Label: "user:default/<b>not bold</b>"}
+			case 2:
+				data.layoutData().Bare = true
+			}
 			var buf bytes.Buffer
 			if err := r.execute(&buf, name, data); err != nil {
 				t.Errorf("%s (sample %d): %v", name, i, err)
@@ -180,6 +205,23 @@ func TestTemplatesRender(t *testing.T) {
 			}
 			if strings.Contains(out, "<b>not bold</b>") {
 				t.Errorf("%s: data rendered as markup", name)
+			}
+		}
+	}
+}
+
+// TestViewsKeepLayoutFields checks that no page struct has a field named
+// like one of Layout's: the field would hide Layout's from the layout
+// template, which would then show the page's value in the header.
+func TestViewsKeepLayoutFields(t *testing.T) {
+	layout := map[string]bool{}
+	for f := range reflect.TypeFor[Layout]().Fields() {
+		layout[f.Name] = true
+	}
+	for name, v := range samplePages() {
+		for f := range reflect.TypeOf(v).Elem().Fields() {
+			if !f.Anonymous && layout[f.Name] {
+				t.Errorf("%s: %T.%s hides Layout.%s", name, v, f.Name, f.Name)
 			}
 		}
 	}

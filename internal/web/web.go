@@ -1,9 +1,13 @@
 // Package web owns Atrium's browser UI: the server-rendered HTML pages at
 // Backstage's URLs (/catalog, /catalog/{namespace}/{kind}/{name}, /api-docs,
-// /catalog-import) and Atrium's own (/audit, an entity's history tab),
-// their embedded templates, CSS and JavaScript, the
-// security of the browser routes (CSRF, CSP and the other headers) and the
-// HTML error page. Pages read the catalog and its audit log only through
+// /catalog-import, /settings, /signin) and Atrium's own (/audit, an
+// entity's history tab), their embedded templates, CSS and JavaScript, the
+// security of the browser routes (CSRF, CSP and the other headers), the
+// sign-in gate in front of the pages and the HTML error page. Who the
+// request comes from is the auth package's business: the UI reads the
+// identity an authenticating middleware put in the request's context, and
+// asks an Authorizer only to hide what the identity may not do (the
+// catalog service enforces it). Pages read the catalog and its audit log only through
 // the catalog service's query methods: filtering, counting, sorting and
 // paging happen in the store's SQL, never here.
 package web
@@ -50,15 +54,50 @@ type NavItem struct {
 	Icon string
 }
 
+// SignInProvider is a way to sign in that the sign-in page offers.
+type SignInProvider struct {
+	// ID names the provider in its sign-in URL,
+	// /api/auth/{ID}/start ("guest", "oidc").
+	ID string
+	// Title is the provider's name on its button: "Sign in with {Title}".
+	Title string
+}
+
+// Authorizer answers whether the request's identity may do something, so
+// that pages hide what it may not.
+type Authorizer interface {
+	// Allowed reports whether the identity in ctx holds permission (e.g.
+	// "catalog.entity.refresh", "catalog.location.create",
+	// "catalog.location.delete", "catalog.entity.delete") on the entity
+	// (the final entity JSON), or without one when entity is nil.
+	Allowed(ctx context.Context, permission string, entity json.RawMessage) bool
+}
+
 // Options configure the UI.
 type Options struct {
 	// Title is the portal's name (app.title), shown in the sidebar and in
 	// every page's <title>. Empty means "Atrium".
 	Title string
 	// Sidebar adds entries below Home, Catalog and APIs (and above
-	// Register and Audit): the slots that Docs, Create, Search and
-	// Settings fill once they exist. Entries are shown in the order given.
+	// Settings, Register and Audit): the slots that Docs, Create and
+	// Search fill once they exist. Entries are shown in the order given.
 	Sidebar []NavItem
+	// SignIn lists the sign-in providers the sign-in page offers, in
+	// order. Non-empty turns sign-in on: a request without an identity
+	// (see auth.IdentityFrom) to any page but /signin and the static
+	// files is then redirected to /signin, and the header shows the
+	// signed-in user's menu. Empty (sign-in off) lets everyone in
+	// anonymously.
+	SignIn []SignInProvider
+	// Authorizer decides which controls the pages show: the Refresh and
+	// Unregister actions of entities, the Register pages, the Audit log.
+	// It only hides; the catalog service refuses what is not allowed
+	// whatever the pages show. nil allows everything.
+	Authorizer Authorizer
+	// Policy returns the effective permission policy as YAML, for the
+	// Settings page to show to administrators; ok is false when the
+	// caller may not see it. nil shows no policy.
+	Policy func(ctx context.Context) (text string, ok bool)
 }
 
 // handler serves the browser routes.
@@ -85,7 +124,9 @@ func NewHandler(c Catalog, logger *slog.Logger, opts Options) http.Handler {
 }
 
 // routes is the table of browser routes. Every route but the static files
-// goes through the error adapter and the security middleware.
+// goes through the error adapter; every one through the security
+// middleware and then the sign-in gate (which lets the static files and
+// /signin through).
 func (h *handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	handle := func(pattern string, fn handlerFunc) { mux.Handle(pattern, h.wrap(audited(pattern, fn))) }
@@ -110,13 +151,15 @@ func (h *handler) routes() http.Handler {
 	handle("POST /catalog-import/locations/{id}/unregister", h.unregisterLocation)
 	handle("GET /audit", h.auditPage)
 	handle("GET /audit/events/{seq}", h.auditEvent)
+	handle("GET /settings", h.settings)
+	handle("GET /signin", h.signIn)
 	handle("/", h.notFound)
 	// API paths that no API handler serves are not pages: API clients get
 	// a plain 404, not an HTML page.
 	mux.Handle("/api/", http.NotFoundHandler())
 
 	mux.Handle("GET /static/{version}/{file}", h.views.static)
-	return secure(mux, h.errorPage)
+	return secure(h.gate(mux), h.errorPage)
 }
 
 // audited makes the changes a form post makes carry the request in the

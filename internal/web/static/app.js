@@ -1,6 +1,7 @@
 // Atrium's browser code: small enhancements over pages that work without
 // it. Live filtering of lists, arrow-key movement through tables, copy
-// buttons and forms that apply on change. No dependencies.
+// buttons, forms that apply on change and a user menu that closes like
+// one. No dependencies.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -131,6 +132,21 @@
   }
   window.addEventListener("hashchange", openTarget);
   openTarget();
+
+  // --- User menu -----------------------------------------------------------
+  // The <details> menu opens and closes without script; with it, Escape
+  // and a click elsewhere close it too, as menus do.
+  document.querySelectorAll("details.user-menu").forEach(function (menu) {
+    menu.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) menu.open = false;
+    });
+  });
 
   // --- Copy buttons --------------------------------------------------------
   // <button data-copy="id" hidden> copies the text of element #id.
