@@ -18,10 +18,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/atrium-dev/atrium/internal/api"
 	"github.com/atrium-dev/atrium/internal/audit"
+	"github.com/atrium-dev/atrium/internal/auth"
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
 	"github.com/atrium-dev/atrium/internal/config"
@@ -48,6 +50,11 @@ type App struct {
 	// "processing" or "stitching". The catalog engine observes it.
 	ClaimDuration *metrics.HistogramVec
 
+	// signIn is sign-in and permissions, nil when no provider is
+	// configured; oidc is the OIDC provider's handler once discovered.
+	signIn *signIn
+	oidc   atomic.Pointer[http.Handler]
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -68,6 +75,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	opts := CatalogOptions(cfg, log)
 	opts.Events = bus
 	opts.ObserveClaim = func(queue string, d time.Duration) { a.ClaimDuration.With(queue).Observe(d.Seconds()) }
+	if cfg.Auth.Enabled() {
+		if a.signIn, err = a.newSignIn(cfg); err != nil {
+			bus.Close()
+			st.Close()
+			return nil, err
+		}
+		opts.Authorizer = policyAuthorizer{a.signIn.policy}
+	}
 	a.Catalog = catalog.New(st, opts)
 	a.handler = metrics.InstrumentHTTP(a.Metrics, a.routes())
 	return a, nil
@@ -216,8 +231,22 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(api.CatalogPrefix+"/", api.NewCatalogHandler(a.Catalog, a.log, api.Options{}))
-	mux.Handle(api.AuditPrefix+"/", api.NewAuditHandler(a.Catalog, a.log))
+	// With sign-in on, every API needs an identity; /api/auth is how one
+	// gets it.
+	protect := func(h http.Handler) http.Handler { return h }
+	webOpts := web.Options{Title: a.cfg.App.Title}
+	if a.signIn != nil {
+		protect = api.RequireIdentity
+		mux.Handle(auth.Prefix+"/", a.signIn.handler)
+		webOpts.SignIn = a.signIn.providers
+		webOpts.Authorizer = a.Catalog
+		webOpts.Policy = a.policyText
+	}
+	mux.Handle(api.CatalogPrefix+"/", protect(api.NewCatalogHandler(a.Catalog, a.log, api.Options{})))
+	mux.Handle(api.AuditPrefix+"/", protect(api.NewAuditHandler(a.Catalog, a.log)))
+	if a.signIn != nil {
+		mux.Handle(api.PermissionPrefix+"/", protect(api.NewPermissionHandler(a.signIn.currentPolicy, a.Catalog, a.log)))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -234,7 +263,10 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /metrics", a.Metrics.Handler(a.log))
 	// The browser UI has every other path; it never serves the API routes
 	// above, and only its routes get its CSRF checks and security headers.
-	mux.Handle("/", web.NewHandler(a.Catalog, a.log, web.Options{Title: a.cfg.App.Title}))
+	mux.Handle("/", web.NewHandler(a.Catalog, a.log, webOpts))
+	if a.signIn != nil {
+		return a.signIn.authn.Middleware(mux)
+	}
 	return mux
 }
 
@@ -263,6 +295,13 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	go func() { workerDone <- a.Catalog.Run(workerCtx) }()
 	go a.warm(workerCtx)
 	var auditWorkers sync.WaitGroup
+	if s := a.signIn; s != nil {
+		auditWorkers.Go(func() { s.sessions.Run(workerCtx, a.log) })
+		if s.policy != nil {
+			auditWorkers.Go(func() { s.policy.Run(workerCtx) })
+		}
+		auditWorkers.Go(func() { a.startOIDC(workerCtx) })
+	}
 	if err := a.startAudit(workerCtx, &auditWorkers); err != nil {
 		stopWorkers()
 		<-workerDone
@@ -356,9 +395,12 @@ func (a *App) warm(ctx context.Context) {
 			continue
 		}
 		start := time.Now()
+		// With sign-in on, warm as a service: what every reader with the
+		// default policy sees.
+		wctx := auth.WithIdentity(ctx, auth.Service("atrium-warm-up"))
 		for _, p := range warmPaths {
 			rec := httptest.NewRecorder()
-			a.handler.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, p, nil))
+			a.handler.ServeHTTP(rec, httptest.NewRequestWithContext(wctx, http.MethodGet, p, nil))
 		}
 		a.log.Debug("warmed the catalog pages", "duration", time.Since(start))
 		return

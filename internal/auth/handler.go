@@ -112,6 +112,12 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	// The UI's sign-out button is a form: send the browser to the
+	// sign-in page. Backstage's app posts with fetch and gets a 200.
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data") {
+		http.Redirect(w, r, "/signin?signedOut=1", http.StatusSeeOther)
+		return nil
+	}
 	w.WriteHeader(http.StatusOK)
 	return nil
 }

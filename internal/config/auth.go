@@ -24,6 +24,17 @@ type Auth struct {
 	// too, not only through the groups it is a member of (key
 	// "auth.transitiveGroups"). Default true.
 	TransitiveGroups bool `yaml:"transitiveGroups"`
+	// Session holds the secret that protects sign-in state between the
+	// browser's trip to the provider and back (key "auth.session").
+	Session AuthSession `yaml:"session"`
+}
+
+// AuthSession is auth.session, as in Backstage.
+type AuthSession struct {
+	// Secret is a random string of at least 32 characters, the same on
+	// every replica (key "auth.session.secret", usually
+	// "${AUTH_SESSION_SECRET}"). Required with the OIDC provider.
+	Secret string `yaml:"secret"`
 }
 
 // AuthProviders are the sign-in providers Atrium has.
@@ -199,6 +210,9 @@ func (c *Config) validateAuth(bad func(path, format string, args ...any)) {
 		}
 		if p.ClientID == "" {
 			bad(path+".clientId", "missing")
+		}
+		if len(a.Session.Secret) < 32 {
+			bad("auth.session.secret", "the OIDC provider needs a secret of at least 32 characters, the same on every replica (openssl rand -base64 32)")
 		}
 		if len(p.SignIn.Resolvers) == 0 {
 			bad(path+".signIn.resolvers", "missing: name at least one of %s", strings.Join(SignInResolvers, ", "))

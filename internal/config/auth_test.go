@@ -14,6 +14,7 @@ func TestAuthConfig(t *testing.T) {
 	// As a Backstage app-config.yaml writes it, github provider included.
 	if err := os.WriteFile(p, []byte(`auth:
   environment: production
+  session: {secret: 0123456789abcdef0123456789abcdef}
   providers:
     github:
       production: {clientId: x, clientSecret: y}
@@ -84,6 +85,10 @@ func TestAuthValidate(t *testing.T) {
 			c.Auth.Environment = "production"
 			c.Auth.Providers.Guest = &GuestProvider{DangerouslyAllowOutsideDevelopment: true}
 		}, ""},
+		{"oidc without a session secret", func(c *Config) {
+			c.Auth.Providers.OIDC = map[string]OIDCProvider{"development": {MetadataURL: "https://x", ClientID: "a",
+				SignIn: SignIn{Resolvers: []SignInResolver{{Resolver: "usernameMatchingUserEntityName"}}}}}
+		}, "auth.session.secret: the OIDC provider needs a secret of at least 32 characters"},
 		{"unknown resolver", func(c *Config) {
 			c.Auth.Providers.OIDC = map[string]OIDCProvider{"development": {MetadataURL: "https://x", ClientID: "a",
 				SignIn: SignIn{Resolvers: []SignInResolver{{Resolver: "anyoneWins"}}}}}
