@@ -132,6 +132,12 @@ func (s *Service) Ancestry(ctx context.Context, ref entity.Ref) (Ancestry, error
 		if err != nil {
 			return Ancestry{}, err
 		}
+		// A parent the caller may not read is left out, as if missing.
+		if ok, err := s.mayRead(ctx, key); err != nil {
+			return Ancestry{}, err
+		} else if !ok {
+			continue
+		}
 		parents, err := s.st.Parents(ctx, key)
 		if err != nil {
 			return Ancestry{}, err
@@ -416,6 +422,9 @@ func (s *Service) DeleteLocation(ctx context.Context, id string) error {
 
 // LocationByEntity returns the registered location that manages an entity.
 func (s *Service) LocationByEntity(ctx context.Context, ref entity.Ref) (Location, error) {
+	if err := s.authorize(ctx, permission.CatalogLocationRead, nil); err != nil {
+		return Location{}, err
+	}
 	body, err := s.EntityByRef(ctx, ref)
 	if err != nil {
 		return Location{}, err
