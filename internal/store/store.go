@@ -110,7 +110,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			q.Set("cache", "shared")
 			return "file:atrium-mem-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "?" + q.Encode()
 		}
-		return "file:" + path + "?" + q.Encode()
+		return "file:" + uriPath(path) + "?" + q.Encode()
 	}
 	w, err := sql.Open("sqlite", dsn(true))
 	if err != nil {
@@ -137,6 +137,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.r = pool{r, d}
 	}
 	return s, nil
+}
+
+// uriPath escapes what a SQLite URI filename would read as anything but
+// the path: '%' escapes, and '?' and '#' that would end it (a data folder
+// named "a?b" otherwise opens, silently, a database somewhere else).
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
 }
 
 // Close closes the database.
