@@ -13,7 +13,6 @@ import (
 	"github.com/atrium-dev/atrium/internal/auth"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
-	"github.com/atrium-dev/atrium/internal/store"
 )
 
 // Condition is a tree of conditions on a catalog entity. Exactly one of
@@ -325,7 +324,7 @@ func (m *matcher) eval(c *Condition, depth int) (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			rows, err := store.SearchRows(body)
+			rows, err := filter.SearchRows(body)
 			if err != nil {
 				return false, err
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/atrium-dev/atrium/internal/catalog/filter"
 
 	"github.com/atrium-dev/atrium/internal/audit"
 )
@@ -194,7 +195,7 @@ func (w *writer) deleteSearchRows(ref string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := SearchRows([]byte(body))
+	rows, err := filter.SearchRows([]byte(body))
 	if err != nil {
 		return err
 	}

@@ -377,11 +377,11 @@ func (s *Store) selectiveSort(ctx context.Context, q Query) (string, error) {
 			return "", nil
 		}
 		// As the search rows have it: a string, lowercased, or the
-		// long-value marker past maxSearchValue bytes.
+		// long-value marker past filter.MaxValueLen bytes.
 		v := "json_extract(fe.final_entity, '" + path + "')"
 		expr = fmt.Sprintf("(CASE WHEN json_type(fe.final_entity, '%s') = 'text' THEN "+
 			"(CASE WHEN length(CAST(%s AS BLOB)) > %d THEN char(1) ELSE lower(%s) END) END)",
-			path, v, maxSearchValue, v)
+			path, v, filter.MaxValueLen, v)
 	}
 	n, err := s.count(ctx, Query{Filter: q.Filter, FullText: q.FullText}, false)
 	if err != nil || n > limit {
@@ -540,7 +540,7 @@ func (s *Store) Facets(ctx context.Context, facets []string, f filter.Expr) (map
 	out := make(map[string][]FacetCount, len(facets))
 	for _, facet := range facets {
 		var b sqlBuilder
-		b.where("s.key = "+b.arg(strings.ToLower(facet)), "s.value <> "+b.arg(longValue))
+		b.where("s.key = "+b.arg(strings.ToLower(facet)), "s.value <> "+b.arg(filter.LongValue))
 		if f != nil {
 			b.where(b.compile(f, "s.entity_id"))
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/atrium-dev/atrium/internal/catalog/filter"
 	"runtime"
 	"slices"
 	"strconv"
@@ -208,7 +209,7 @@ type stitchOutput struct {
 	skip      bool
 	body      []byte
 	hash      string
-	add, drop []SearchRow
+	add, drop []filter.SearchRow
 	// action and diff are the audit event of the change, when auditing.
 	action string
 	diff   json.RawMessage
@@ -458,19 +459,19 @@ func withEtag(body []byte, uid, etag string) ([]byte, error) {
 // diffSearchRows compares the search rows of the previous final entity
 // (oldBody, "" if none) with those of body: a re-stitch usually changes a
 // relation or two, not all thirty rows.
-func diffSearchRows(oldBody string, body []byte) (add, drop []SearchRow, err error) {
-	next, err := SearchRows(body)
+func diffSearchRows(oldBody string, body []byte) (add, drop []filter.SearchRow, err error) {
+	next, err := filter.SearchRows(body)
 	if err != nil {
 		return nil, nil, err
 	}
 	if oldBody == "" {
 		return next, nil, nil
 	}
-	prev, err := SearchRows([]byte(oldBody))
+	prev, err := filter.SearchRows([]byte(oldBody))
 	if err != nil {
 		return nil, nil, err
 	}
-	have := make(map[[2]string]SearchRow, len(prev))
+	have := make(map[[2]string]filter.SearchRow, len(prev))
 	for _, r := range prev {
 		have[[2]string{r.Key, r.Value}] = r
 	}
@@ -498,7 +499,7 @@ func inList(values []string) (string, []any) {
 
 // pendingRow is a search row waiting to be written.
 type pendingRow struct {
-	SearchRow
+	filter.SearchRow
 	id int64
 	// fresh says the entity has never been stitched: it has no search
 	// rows yet (ids are never reused), so its rows need no ON CONFLICT.

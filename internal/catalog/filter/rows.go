@@ -1,4 +1,4 @@
-package store
+package filter
 
 import (
 	"encoding/json"
@@ -11,13 +11,18 @@ import (
 // Limits of the search rows, as in Backstage: longer keys are not indexed,
 // longer values are indexed only for existence.
 const (
-	maxSearchKey   = 200
-	maxSearchValue = 200
-	// longValue stands in for a value too long (or null) to match on.
-	longValue = "\x01"
+	maxSearchKey = 200
+	// MaxValueLen is the longest value that is matched on; longer ones
+	// are stored as LongValue.
+	MaxValueLen = 200
+	// LongValue stands in for a value too long (or null) to match on: such
+	// rows exist, so Exists matches them, but no Match value equals it.
+	LongValue = "\x01"
 )
 
-// SearchRow is one flattened (key, value) pair of a final entity. Key and
+// SearchRow is one flattened (key, value) pair of a final entity: the
+// rows filters match against. The store keeps them in its search table;
+// permission checks on one entity compute them the same way. Key and
 // Value are lowercased; Original keeps the value's case when it differs.
 // First is 1 on the least matchable value of its key: the value the entity
 // sorts by when ordered on that key.
@@ -84,8 +89,8 @@ func (f *flattener) finish() []SearchRow {
 	}
 	firstSet := ""
 	for i := range out {
-		// longValue sorts before every matchable value ("\x01"), so skip it.
-		if out[i].Value != longValue && out[i].Key != firstSet {
+		// LongValue sorts before every matchable value ("\x01"), so skip it.
+		if out[i].Value != LongValue && out[i].Key != firstSet {
 			out[i].First = 1
 			firstSet = out[i].Key
 		}
@@ -101,8 +106,8 @@ func (f *flattener) add(key, value string) {
 		return
 	}
 	row := SearchRow{Key: key, Value: strings.ToLower(value)}
-	if len(value) > maxSearchValue {
-		row.Value = longValue
+	if len(value) > MaxValueLen {
+		row.Value = LongValue
 	} else if row.Value != value {
 		row.Original = value
 	}
@@ -145,7 +150,7 @@ func (f *flattener) walk(path string, v any, depth int) {
 func scalar(v any) string {
 	switch t := v.(type) {
 	case nil:
-		return longValue
+		return LongValue
 	case string:
 		return t
 	case bool:

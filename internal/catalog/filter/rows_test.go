@@ -1,18 +1,15 @@
-package store
+package filter
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/atrium-dev/atrium/internal/catalog/entity"
 )
 
 func TestSearchRows(t *testing.T) {
-	long := strings.Repeat("x", maxSearchValue+1)
-	atLimit := strings.Repeat("y", maxSearchValue)
+	long := strings.Repeat("x", MaxValueLen+1)
+	atLimit := strings.Repeat("y", MaxValueLen)
 	longKey := strings.Repeat("k", maxSearchKey)
 	tests := []struct {
 		name string
@@ -33,7 +30,7 @@ func TestSearchRows(t *testing.T) {
 				{Key: "apiversion", Value: "backstage.io/v1alpha1", First: 1},
 				{Key: "kind", Value: "component", Original: "Component", First: 1},
 				{Key: "metadata.annotations.backstage.io/orphan", Value: "true", First: 1},
-				{Key: "metadata.description", Value: longValue}, // existence only, never first
+				{Key: "metadata.description", Value: LongValue}, // existence only, never first
 				{Key: "metadata.links.title", Value: "home", Original: "Home", First: 1},
 				{Key: "metadata.links.url", Value: "https://example.com", Original: "https://Example.com", First: 1},
 				{Key: "metadata.name", Value: "svc", Original: "Svc", First: 1},
@@ -47,7 +44,7 @@ func TestSearchRows(t *testing.T) {
 				{Key: "relations.dependson", Value: "component:default/b", First: 1},
 				{Key: "relations.ownedby", Value: "group:default/team-a", First: 1},
 				{Key: "spec.enabled", Value: "true", First: 1},
-				{Key: "spec.nothing", Value: longValue},
+				{Key: "spec.nothing", Value: LongValue},
 				{Key: "spec.replicas", Value: "3", First: 1},
 				{Key: "spec.type", Value: "service", First: 1},
 			},
@@ -111,28 +108,5 @@ func TestSearchRowsErrors(t *testing.T) {
 	deep := strings.Repeat(`{"a":`, 5000) + `1` + strings.Repeat(`}`, 5000)
 	if _, err := SearchRows([]byte(`{"spec":` + deep + `}`)); err != nil {
 		t.Logf("deep document: %v", err) // an error is fine; a crash is not
-	}
-}
-
-func TestWithEtagMatchesMarshal(t *testing.T) {
-	e := entity.Entity{APIVersion: "backstage.io/v1alpha1", Kind: "Component",
-		Metadata: entity.Metadata{UID: "0190a3b2-0000-7000-8000-000000000001", Name: "x", Namespace: "default",
-			Annotations: map[string]string{"a": "uid"}, Extra: map[string]any{"zz": 1}},
-		Spec: map[string]any{"owner": "team-a", "uid": "0190a3b2-0000-7000-8000-000000000001"}}
-	without, err := json.Marshal(&e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := withEtag(without, e.Metadata.UID, "abc123")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Metadata.Etag = "abc123"
-	want, err := json.Marshal(&e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("withEtag:\n got %s\nwant %s", got, want)
 	}
 }
