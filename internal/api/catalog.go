@@ -130,6 +130,7 @@ func Routes() []string {
 		{CatalogPrefix, (&catalogHandler{}).routeTable()},
 		{AuditPrefix, (&auditHandler{}).routeTable()},
 		{PermissionPrefix, (&permissionHandler{}).routeTable()},
+		{ScaffolderPrefix, (&scaffolderHandler{}).routeTable()},
 	} {
 		for _, r := range t.routes {
 			method, path, _ := strings.Cut(r.pattern, " ")

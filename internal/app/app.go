@@ -244,6 +244,7 @@ func (a *App) routes() http.Handler {
 	}
 	mux.Handle(api.CatalogPrefix+"/", protect(api.NewCatalogHandler(a.Catalog, a.log, api.Options{})))
 	mux.Handle(api.AuditPrefix+"/", protect(api.NewAuditHandler(a.Catalog, a.log)))
+	mux.Handle(api.ScaffolderPrefix+"/", protect(api.NewScaffolderHandler(a.log)))
 	if a.signIn != nil {
 		mux.Handle(api.PermissionPrefix+"/", protect(api.NewPermissionHandler(a.signIn.currentPolicy, a.Catalog, a.log)))
 	}
