@@ -1,6 +1,7 @@
 // Package action owns the scaffolder's action registry and the built-in
-// actions that only need the filesystem (fetch:plain, fetch:template,
-// fs:delete, fs:rename, fs:readdir, debug:log, debug:wait). Each action
+// actions: those that work on the task's workspace (fetch:plain,
+// fetch:template, fs:delete, fs:rename, fs:readdir, debug:log, debug:wait)
+// and publish:git, which pushes it to a git remote. Each action
 // lives in its own file and registers itself in init; the ids, inputs and
 // outputs are Backstage's, so existing templates run unchanged.
 package action
