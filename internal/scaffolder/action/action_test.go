@@ -185,7 +185,7 @@ func TestRegistry(t *testing.T) {
 	for _, a := range List() {
 		ids = append(ids, a.ID)
 	}
-	want := []string{"debug:log", "debug:wait", "fetch:plain", "fetch:plain:file", "fetch:template", "fetch:template:file", "fs:delete", "fs:readdir", "fs:rename", "publish:git"}
+	want := []string{"catalog:fetch", "catalog:register", "catalog:write", "debug:log", "debug:wait", "fetch:plain", "fetch:plain:file", "fetch:template", "fetch:template:file", "fs:delete", "fs:readdir", "fs:rename", "publish:git"}
 	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Errorf("List ids (-want +got):\n%s", diff)
 	}

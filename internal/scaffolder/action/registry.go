@@ -59,6 +59,20 @@ type RunContext struct {
 	Render func(src string, values map[string]any) (string, error)
 	// IsDryRun is set when the task is a dry run of a template.
 	IsDryRun bool
+	// Catalog is the software catalog, for the catalog:* actions; nil
+	// makes them fail with a clear error.
+	Catalog Catalog
+}
+
+// Catalog is the catalog as the catalog:* actions use it, with the
+// task creator's permissions.
+type Catalog interface {
+	// EntityByRef returns the entity's JSON, or an error wrapping
+	// derrors.ErrNotFound.
+	EntityByRef(ctx context.Context, ref string) (json.RawMessage, error)
+	// RegisterLocation registers a url location and returns the refs of
+	// the entities it emits, its Location entity's first.
+	RegisterLocation(ctx context.Context, target string) ([]string, error)
 }
 
 var registry = struct {
