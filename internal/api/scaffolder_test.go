@@ -9,7 +9,7 @@ import (
 )
 
 func TestScaffolderActions(t *testing.T) {
-	h := NewScaffolderHandler(slog.New(slog.DiscardHandler))
+	h := NewScaffolderHandler(nil, nil, slog.New(slog.DiscardHandler))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, ScaffolderPrefix+"/actions", nil))
 	if rec.Code != http.StatusOK {

@@ -29,6 +29,8 @@ import (
 	"github.com/atrium-dev/atrium/internal/config"
 	"github.com/atrium-dev/atrium/internal/events"
 	"github.com/atrium-dev/atrium/internal/metrics"
+	"github.com/atrium-dev/atrium/internal/scaffolder"
+	"github.com/atrium-dev/atrium/internal/scaffolder/action"
 	"github.com/atrium-dev/atrium/internal/store"
 	"github.com/atrium-dev/atrium/internal/web"
 )
@@ -49,6 +51,10 @@ type App struct {
 	// long one claim of a batch of work takes, in seconds, for queue
 	// "processing" or "stitching". The catalog engine observes it.
 	ClaimDuration *metrics.HistogramVec
+
+	// Scaffolder runs software templates; runner claims their tasks.
+	Scaffolder *scaffolder.Service
+	runner     *scaffolder.Runner
 
 	// signIn is sign-in and permissions, nil when no provider is
 	// configured; oidc is the OIDC provider's handler once discovered.
@@ -84,6 +90,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		opts.Authorizer = policyAuthorizer{a.signIn.policy}
 	}
 	a.Catalog = catalog.New(st, opts)
+	a.Scaffolder = scaffolder.NewService(st, a.Catalog)
+	a.runner = scaffolder.NewRunner(st, scaffolder.RunnerOptions{Logger: log,
+		Catalog: func(createdBy string) action.Catalog {
+			return taskCatalog{c: a.Catalog, createdBy: createdBy, transitive: cfg.Auth.TransitiveGroups}
+		}})
 	a.handler = metrics.InstrumentHTTP(a.Metrics, a.routes())
 	return a, nil
 }
@@ -244,7 +255,7 @@ func (a *App) routes() http.Handler {
 	}
 	mux.Handle(api.CatalogPrefix+"/", protect(api.NewCatalogHandler(a.Catalog, a.log, api.Options{})))
 	mux.Handle(api.AuditPrefix+"/", protect(api.NewAuditHandler(a.Catalog, a.log)))
-	mux.Handle(api.ScaffolderPrefix+"/", protect(api.NewScaffolderHandler(a.log)))
+	mux.Handle(api.ScaffolderPrefix+"/", protect(api.NewScaffolderHandler(a.Scaffolder, a.Catalog, a.log)))
 	if a.signIn != nil {
 		mux.Handle(api.PermissionPrefix+"/", protect(api.NewPermissionHandler(a.signIn.currentPolicy, a.Catalog, a.log)))
 	}
@@ -296,6 +307,11 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	go func() { workerDone <- a.Catalog.Run(workerCtx) }()
 	go a.warm(workerCtx)
 	var auditWorkers sync.WaitGroup
+	auditWorkers.Go(func() {
+		if err := a.runner.Run(workerCtx); err != nil && workerCtx.Err() == nil {
+			a.log.Error("scaffolder: the task runner stopped", "err", err)
+		}
+	})
 	if s := a.signIn; s != nil {
 		auditWorkers.Go(func() { s.sessions.Run(workerCtx, a.log) })
 		if s.policy != nil {

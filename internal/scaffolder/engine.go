@@ -95,6 +95,8 @@ type Execution struct {
 	Log func(LogLine)
 	// Templating bounds the rendering of templates.
 	Templating templating.Options
+	// Catalog is handed to the catalog:* actions; nil makes them fail.
+	Catalog action.Catalog
 }
 
 // Run runs the steps in order and returns the rendered output. It stops at
@@ -239,6 +241,7 @@ func (x *Execution) runStep(ctx context.Context, step Step, rctx map[string]any,
 			return nil, err
 		}
 		rc := &action.RunContext{
+			Catalog:   x.Catalog,
 			Input:     input,
 			Workspace: x.Workspace,
 			Logger:    logger,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/atrium-dev/atrium/internal/audit"
+	"github.com/atrium-dev/atrium/internal/scaffolder/action"
 	"github.com/atrium-dev/atrium/internal/scaffolder/templating"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
 	"github.com/atrium-dev/atrium/internal/store"
@@ -55,6 +56,9 @@ type RunnerOptions struct {
 	Owner string
 	// Logger receives the runner's own errors (default slog.Default()).
 	Logger *slog.Logger
+	// Catalog gives the catalog:* actions the catalog, acting for the
+	// task's creator (given as its actor string); nil makes them fail.
+	Catalog func(createdBy string) action.Catalog
 }
 
 // Runner claims scaffolder tasks from the store and runs them.
@@ -224,6 +228,9 @@ func (r *Runner) execute(ctx context.Context, task store.ScaffolderTask, logf fu
 	defer ws.Close()
 	x := &Execution{TaskID: task.ID, Spec: &spec, TemplateDir: dir, Secrets: secrets, Workspace: ws, Log: logf,
 		Templating: r.opts.Templating}
+	if r.opts.Catalog != nil {
+		x.Catalog = r.opts.Catalog(task.CreatedBy)
+	}
 	return x.Run(ctx)
 }
 

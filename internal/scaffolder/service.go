@@ -144,6 +144,12 @@ func (s *Service) Retry(ctx context.Context, id string, secrets map[string]strin
 	return s.audit(ctx, AuditTaskRetried, id)
 }
 
+// ListTasks lists tasks newest first, filtered by creator (an actor
+// string such as "user:default/jane") and status when given.
+func (s *Service) ListTasks(ctx context.Context, createdBy string, status store.TaskStatus, limit, offset int) ([]store.ScaffolderTask, error) {
+	return s.st.ListTasks(ctx, createdBy, status, limit, offset)
+}
+
 // DryRunResult is what a dry run produced.
 type DryRunResult struct {
 	// Log is the run's log.
