@@ -91,6 +91,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Catalog = catalog.New(st, opts)
 	a.Scaffolder = scaffolder.NewService(st, a.Catalog)
+	if a.signIn != nil {
+		a.Scaffolder.SetAuthorizer(opts.Authorizer)
+	}
 	a.runner = scaffolder.NewRunner(st, scaffolder.RunnerOptions{Logger: log,
 		Catalog: func(createdBy string) action.Catalog {
 			return taskCatalog{c: a.Catalog, createdBy: createdBy, transitive: cfg.Auth.TransitiveGroups}

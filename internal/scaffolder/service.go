@@ -30,6 +30,7 @@ type Templates interface {
 type Service struct {
 	st        *store.Store
 	templates Templates
+	authz     Authorizer // nil: everything allowed
 }
 
 // NewService returns a service storing tasks in st and reading templates
@@ -42,6 +43,10 @@ func NewService(st *store.Store, templates Templates) *Service {
 // templateRef and stores a task running it for the identity ctx carries.
 // Secrets are kept until the task ends and never logged.
 func (s *Service) CreateTask(ctx context.Context, templateRef entity.Ref, values map[string]any, secrets map[string]string) (string, error) {
+	target := "template:" + strings.ToLower(templateRef.Namespace+"/"+templateRef.Name)
+	if err := s.authorize(ctx, TaskCreate, AuditTaskCreated, target); err != nil {
+		return "", err
+	}
 	raw, err := s.templates.EntityByRef(ctx, templateRef)
 	if err != nil {
 		return "", err
@@ -49,6 +54,11 @@ func (s *Service) CreateTask(ctx context.Context, templateRef entity.Ref, values
 	t, err := ParseTemplate(raw)
 	if err != nil {
 		return "", err
+	}
+	if len(t.Steps) > 0 {
+		if err := s.authorize(ctx, ActionExecute, AuditTaskCreated, target); err != nil {
+			return "", err
+		}
 	}
 	if values, err = checkValues(t.Parameters, values); err != nil {
 		return "", err
@@ -110,17 +120,26 @@ func (s *Service) audit(ctx context.Context, action, id string) error {
 
 // Task returns task id (without its secrets).
 func (s *Service) Task(ctx context.Context, id string) (store.ScaffolderTask, error) {
+	if err := s.authorize(ctx, TaskRead, "", ""); err != nil {
+		return store.ScaffolderTask{}, err
+	}
 	return s.st.Task(ctx, id)
 }
 
 // Events returns task id's events after the event afterID, oldest first.
 func (s *Service) Events(ctx context.Context, id string, afterID int64) ([]store.TaskEvent, error) {
+	if err := s.authorize(ctx, TaskRead, "", ""); err != nil {
+		return nil, err
+	}
 	return s.st.TaskEvents(ctx, id, afterID)
 }
 
 // Cancel cancels task id: at once if no runner has started it, otherwise
 // at the runner's next heartbeat. It returns the task's status afterwards.
 func (s *Service) Cancel(ctx context.Context, id string) (store.TaskStatus, error) {
+	if err := s.authorize(ctx, TaskCancel, AuditTaskCancelled, auditTarget(id)); err != nil {
+		return "", err
+	}
 	status, err := s.st.RequestCancel(ctx, id)
 	if err != nil {
 		return "", err
@@ -131,6 +150,9 @@ func (s *Service) Cancel(ctx context.Context, id string) (store.TaskStatus, erro
 // Retry runs a failed or cancelled task again from its first step, with
 // secrets (those it had were cleared when it ended).
 func (s *Service) Retry(ctx context.Context, id string, secrets map[string]string) error {
+	if err := s.authorize(ctx, TaskCreate, AuditTaskRetried, auditTarget(id)); err != nil {
+		return err
+	}
 	var secretsJSON json.RawMessage
 	if len(secrets) > 0 {
 		var err error
@@ -147,6 +169,9 @@ func (s *Service) Retry(ctx context.Context, id string, secrets map[string]strin
 // ListTasks lists tasks newest first, filtered by creator (an actor
 // string such as "user:default/jane") and status when given.
 func (s *Service) ListTasks(ctx context.Context, createdBy string, status store.TaskStatus, limit, offset int) ([]store.ScaffolderTask, error) {
+	if err := s.authorize(ctx, TaskRead, "", ""); err != nil {
+		return nil, err
+	}
 	return s.st.ListTasks(ctx, createdBy, status, limit, offset)
 }
 
@@ -166,6 +191,9 @@ type DryRunResult struct {
 // actions told it is a dry run, and stores nothing. A step that fails
 // gives the result so far with the error.
 func (s *Service) DryRun(ctx context.Context, templateJSON json.RawMessage, values map[string]any, files map[string][]byte) (*DryRunResult, error) {
+	if err := s.authorize(ctx, ActionExecute, "", ""); err != nil {
+		return nil, err
+	}
 	t, err := ParseTemplate(templateJSON)
 	if err != nil {
 		return nil, err
