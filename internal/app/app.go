@@ -248,7 +248,7 @@ func (a *App) routes() http.Handler {
 	// With sign-in on, every API needs an identity; /api/auth is how one
 	// gets it.
 	protect := func(h http.Handler) http.Handler { return h }
-	webOpts := web.Options{Title: a.cfg.App.Title}
+	webOpts := web.Options{Title: a.cfg.App.Title, Scaffolder: a.Scaffolder}
 	if a.signIn != nil {
 		protect = api.RequireIdentity
 		mux.Handle(auth.Prefix+"/", a.signIn.handler)

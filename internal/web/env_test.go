@@ -99,6 +99,7 @@ func newTestEnv() (*testEnv, error) {
 		Locations: []catalog.ConfigLocation{
 			{Type: "file", Target: filepath.Join(examplesDir(), "all.yaml")},
 			{Type: "file", Target: xss},
+			{Type: "file", Target: filepath.Join(testdataDir(), "create", "templates.yaml")},
 		},
 		// The register test pastes a file path.
 		AllowedLocationTypes: []string{"url", "file"},
@@ -117,6 +118,12 @@ func newTestEnv() (*testEnv, error) {
 		return nil, err
 	}
 	return &testEnv{svc: svc, srv: srv, dir: work}, nil
+}
+
+// testdataDir is this package's testdata folder.
+func testdataDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "testdata")
 }
 
 // examplesDir is the repository's example catalog.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -17,6 +18,8 @@ func (r *renderer) funcs() template.FuncMap {
 		"tagAnchor":   tagAnchor,
 		"apiTypeName": apiTypeName,
 		"breakParts":  breakParts,
+		"has":         slices.Contains[[]string],
+		"min":         func(a, b int) int { return min(a, b) },
 	}
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/atrium-dev/atrium/internal/auth"
 )
@@ -54,6 +55,7 @@ const (
 	sectionCatalog  = "/catalog"
 	sectionAPIs     = "/api-docs"
 	sectionImport   = "/catalog-import"
+	sectionCreate   = "/create"
 	sectionAudit    = "/audit"
 	sectionSettings = "/settings"
 )
@@ -81,8 +83,8 @@ func (h *handler) layout(r *http.Request, title, section string, crumbs ...crumb
 	return l
 }
 
-// navItems are the sidebar's entries: Home, Catalog and APIs, the
-// configured ones, then Settings, and Register and Audit for those who
+// navItems are the sidebar's entries: Home, Catalog and APIs, Create and
+// the configured ones, then Settings, and Register and Audit for those who
 // may use them.
 func (h *handler) navItems(r *http.Request) []NavItem {
 	items := []NavItem{
@@ -90,10 +92,21 @@ func (h *handler) navItems(r *http.Request) []NavItem {
 		{Label: "Catalog", Href: sectionCatalog, Icon: "catalog"},
 		{Label: "APIs", Href: sectionAPIs, Icon: "api"},
 	}
+	// Create takes its slot after Docs, as in Backstage, unless the
+	// configured entries place it themselves.
+	create := !slices.ContainsFunc(h.opts.Sidebar, func(it NavItem) bool { return it.Href == sectionCreate })
+	createItem := NavItem{Label: "Create", Href: sectionCreate, Icon: "create"}
+	docs := slices.ContainsFunc(h.opts.Sidebar, func(it NavItem) bool { return it.Href == "/docs" })
+	if create && !docs {
+		items = append(items, createItem)
+	}
 	settings := true
 	for _, it := range h.opts.Sidebar {
 		items = append(items, it)
 		settings = settings && it.Href != sectionSettings
+		if create && it.Href == "/docs" {
+			items = append(items, createItem)
+		}
 	}
 	if settings {
 		items = append(items, NavItem{Label: "Settings", Href: sectionSettings, Icon: "settings"})

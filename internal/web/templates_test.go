@@ -73,11 +73,45 @@ func samplePages() map[string]view {
 		},
 		Removed: 1, Added: 1}
 	ops := []patchOpView{{Op: "replace", Path: "/a", Value: `"<b>not bold</b>"`, HasValue: true, Cut: true}, {Op: "move", Path: "", From: "/b"}}
+	tcard := templateCard{Title: "<b>not bold</b>", Description: "<b>not bold</b>", Tags: []string{"go"}, Owners: []entityLink{link},
+		Href: "/create/templates/default/t", EntityHref: "/catalog/default/template/t"}
+	cond := &fieldCond{Field: "v.flag", Values: []string{"true"}, Not: true}
+	repo := &repoInput{Hosts: []option{{Value: "github.com", Label: "github.com"}}, Owners: []option{{Value: "acme", Label: "acme"}}, Host: "github.com", Owner: "acme", Repo: "r"}
+	fields := []*formField{
+		{Name: "v.t", ID: "f-t", Control: "text", InputType: "text", Label: "<b>not bold</b>", Description: "d", Help: "h", Placeholder: "p",
+			Required: true, Autofocus: true, Value: "v", Pattern: "^a$", MinLength: 1, MaxLength: 2, Error: "<b>not bold</b>"},
+		{Name: "v.a", ID: "f-a", Control: "textarea", Rows: 3, Placeholder: "p", MaxLength: 9},
+		{Name: "v.l", ID: "f-l", Control: "lines", Rows: 3},
+		{Name: "v.p", ID: "f-p", Control: "password", Placeholder: "p"},
+		{Name: "v.n", ID: "f-n", Control: "number", Step: "1", Min: "1", Max: "2", Placeholder: "p"},
+		{Name: "v.c", ID: "f-c", Control: "checkbox", Value: "true", Cond: cond},
+		{Name: "v.s", ID: "f-s", Control: "select", Value: "a", Options: []option{{Value: "a", Label: "<b>not bold</b>"}}, Placeholder: "p"},
+		{Name: "v.s2", ID: "f-s2", Control: "entity", Options: []option{{Value: "a", Label: "A"}}},
+		{Name: "v.r", ID: "f-r", Control: "radio", Value: "a", Options: []option{{Value: "a", Label: "A"}}, Error: "e"},
+		{Name: "v.cb", ID: "f-cb", Control: "checkboxes", Values: []string{"a"}, Options: []option{{Value: "a", Label: "A"}}},
+		{Name: "v.m", ID: "f-m", Control: "multiselect", Values: []string{"a"}, Options: []option{{Value: "a", Label: "A"}}},
+		{Name: "v.tg", ID: "f-tg", Control: "tags", Placeholder: "p"},
+		{Name: "v.tg2", ID: "f-tg2", Control: "tags"},
+		{Name: "v.repo", ID: "f-repo", Control: "repo", Repo: repo, Error: "e"},
+		{Name: "v.repo2", ID: "f-repo2", Control: "repo", Repo: &repoInput{}},
+		{Name: "v.o", ID: "f-o", Control: "object", Label: "O", Required: true, Cond: &fieldCond{Field: "v.c"},
+			Fields: []*formField{{Name: "v.o.x", ID: "f-o-x", Control: "text", InputType: "text"}}},
+	}
 	return map[string]view{
-		"error":    &errorView{Status: 404, Heading: "Not found", Message: "m"},
-		"home":     &homeView{Total: 3, Kinds: []kindCount{{Label: "Components", Href: "/catalog", Count: 3}}, CanRegister: true},
-		"catalog":  list,
-		"api_docs": list,
+		"create": &createListView{Text: "x", Tags: []option{{Value: "go", Label: "go", Count: 1, Selected: true}},
+			Owners: []option{{Value: "group:default/a", Label: "a", Count: 1}}, Shown: 1, Filtered: true, ClearHref: "/create",
+			Groups: []templateGroup{{Type: "service", Cards: []templateCard{tcard}}}, Unavailable: "u"},
+		"create_form": &createFormView{Template: tcard, Action: "/r", Unavailable: "u", Message: "<b>not bold</b>",
+			Steps:  []*formStep{{Title: "S", Description: "d", Fields: fields}, {Title: "Empty"}},
+			Errors: []fieldError{{Anchor: "f-t", Label: "T", Message: "<b>not bold</b>"}}},
+		"create_review": &createReviewView{Template: tcard, CreateAction: "/c", EditAction: "/e",
+			Steps:  []reviewStep{{Title: "S", Rows: []reviewRow{{Label: "a", Value: "<b>not bold</b>"}, {Label: "p", Value: "••", Masked: true}}}},
+			Hidden: []hiddenInput{{Name: "v.a", Value: "<b>not bold</b>"}}},
+		"create_task": &createTaskView{ID: "t1", EventsHref: "/api/scaffolder/v2/tasks/t1/events"},
+		"error":       &errorView{Status: 404, Heading: "Not found", Message: "m"},
+		"home":        &homeView{Total: 3, Kinds: []kindCount{{Label: "Components", Href: "/catalog", Count: 3}}, CanRegister: true},
+		"catalog":     list,
+		"api_docs":    list,
 		"entity_overview": &overviewView{
 			Entity: frame,
 			About: aboutCard{Description: "d", RefreshAction: "/r", UnregisterHref: "/u", Fields: []aboutField{

@@ -1,6 +1,6 @@
 // Package web owns Atrium's browser UI: the server-rendered HTML pages at
 // Backstage's URLs (/catalog, /catalog/{namespace}/{kind}/{name}, /api-docs,
-// /catalog-import, /settings, /signin) and Atrium's own (/audit, an
+// /catalog-import, /create, /settings, /signin) and Atrium's own (/audit, an
 // entity's history tab), their embedded templates, CSS and JavaScript, the
 // security of the browser routes (CSRF, CSP and the other headers), the
 // sign-in gate in front of the pages and the HTML error page. Who the
@@ -98,6 +98,10 @@ type Options struct {
 	// Settings page to show to administrators; ok is false when the
 	// caller may not see it. nil shows no policy.
 	Policy func(ctx context.Context) (text string, ok bool)
+	// Scaffolder runs the software templates the Create pages (/create)
+	// offer. nil lists the templates and renders their forms, but says
+	// that they cannot be run here.
+	Scaffolder Scaffolder
 }
 
 // handler serves the browser routes.
@@ -149,6 +153,13 @@ func (h *handler) routes() http.Handler {
 	handle("GET /catalog-import/locations/{id}", h.locationPage)
 	handle("GET /catalog-import/locations/{id}/unregister", h.unregisterConfirm)
 	handle("POST /catalog-import/locations/{id}/unregister", h.unregisterLocation)
+	handle("GET /create", h.createList)
+	handle("GET /create/{$}", h.createList)
+	handle("GET /create/templates/{namespace}/{name}", h.createForm)
+	handle("POST /create/templates/{namespace}/{name}/review", h.createReview)
+	handle("POST /create/templates/{namespace}/{name}/edit", h.createEdit)
+	handle("POST /create/templates/{namespace}/{name}/create", h.createRun)
+	handle("GET /create/tasks/{id}", h.createTask)
 	handle("GET /audit", h.auditPage)
 	handle("GET /audit/events/{seq}", h.auditEvent)
 	handle("GET /settings", h.settings)

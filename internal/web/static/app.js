@@ -164,4 +164,40 @@
       });
     });
   });
+  // A form shown again with errors puts the focus on their summary, whose
+  // links lead to the fields.
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
+  // --- Conditional template fields ---------------------------------------
+  // A field marked data-depends-on="<name>" (with data-depends-values, a
+  // JSON list, and data-depends-not) is shown only while the field of that
+  // name holds one of the values (any value when none are listed). The
+  // server validates only the fields whose condition holds, whatever is
+  // shown.
+  var dependents = document.querySelectorAll("[data-depends-on]");
+  if (dependents.length) {
+    var valueOf = function (form, name) {
+      var inputs = form.querySelectorAll('[name="' + name.replace(/["\\]/g, "\\$&") + '"]');
+      var value = "";
+      inputs.forEach(function (input) {
+        if (input.type === "checkbox" && inputs.length === 1) value = input.checked ? "true" : "false";
+        else if (input.type === "radio" || input.type === "checkbox") { if (input.checked) value = input.value; }
+        else value = input.value;
+      });
+      return value;
+    };
+    var update = function () {
+      dependents.forEach(function (el) {
+        var form = el.closest("form");
+        var value = valueOf(form, el.getAttribute("data-depends-on"));
+        var values = el.hasAttribute("data-depends-values") ? JSON.parse(el.getAttribute("data-depends-values")) : null;
+        var on = values ? values.indexOf(value) >= 0 : value !== "" && value !== "false";
+        if (el.hasAttribute("data-depends-not")) on = !on;
+        el.hidden = !on;
+      });
+    };
+    document.addEventListener("change", update);
+    update();
+  }
 })();

@@ -1,0 +1,138 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserCreate fills a template's form with pickers, submits it with
+// a required field missing, fixes it, reviews and creates; then checks a
+// conditional field and looks at the pages in dark mode and on a phone.
+func TestBrowserCreate(t *testing.T) {
+	ctx := tab(t)
+	fake := &fakeScaffolder{}
+	srv := httptest.NewServer(NewHandler(env(t).svc, slog.New(slog.DiscardHandler), Options{Title: "Atrium", Scaffolder: fake}))
+	t.Cleanup(srv.Close)
+	visit := func(path string) {
+		t.Helper()
+		do(t, ctx, chromedp.Navigate(srv.URL+path), chromedp.WaitReady(chromedp.CSS("main")))
+	}
+
+	visit("/create")
+	shot(t, ctx, "create")
+	if n := eval[int](t, ctx, `document.querySelectorAll(".template-card").length`); n != 3 {
+		t.Errorf("%d template cards, want 3", n)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`a[href="/create/templates/default/go-service"]`)))
+	waitFor(t, ctx, `location.pathname === "/create/templates/default/go-service" && document.querySelector("#f-name")`)
+	if focused := eval[string](t, ctx, `document.activeElement.id`); focused != "f-name" {
+		t.Errorf("focus is on %q, want the autofocus field", focused)
+	}
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS("#f-name"), "parcel-api"),
+		chromedp.SendKeys(chromedp.CSS("#f-description"), "Parcels, over HTTP."),
+		chromedp.SetValue(chromedp.CSS("#f-system"), "system:default/shipment-tracking"),
+		chromedp.SetValue(chromedp.CSS("#f-repoUrl-owner"), "acme-logistics"),
+		chromedp.SendKeys(chromedp.CSS("#f-repoUrl-repo"), "parcel-api"),
+	)
+	shot(t, ctx, "create-form")
+	// The owner is left out.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.create-form button[type="submit"]`)))
+	waitFor(t, ctx, `location.pathname.endsWith("/review") && document.querySelector(".error-summary")`)
+	shot(t, ctx, "create-form-errors")
+	if got := text(t, ctx, ".error-summary"); !strings.Contains(got, "Owner: Owner is required.") {
+		t.Errorf("error summary = %q", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector("#f-owner").getAttribute("aria-invalid")`); got != "true" {
+		t.Errorf("owner aria-invalid = %q", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector("#f-name").value + "|" + document.querySelector("#f-system").value`); got != "parcel-api|system:default/shipment-tracking" {
+		t.Errorf("the values typed are not kept: %q", got)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.error-summary a`)))
+	if got := eval[string](t, ctx, `location.hash`); got != "#f-owner" {
+		t.Errorf("the summary link goes to %q", got)
+	}
+
+	// Fix it and review.
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-owner"), "group:default/routing-team"),
+		chromedp.Click(chromedp.CSS(`.create-form button[type="submit"]`)))
+	waitFor(t, ctx, `document.querySelector(".review-table")`)
+	shot(t, ctx, "create-review")
+	review := eval[string](t, ctx, `Array.from(document.querySelectorAll(".review-table tr")).map(tr => tr.innerText.replace(/\s+/g, " ")).join("; ")`)
+	for _, w := range []string{"Name parcel-api", "Owner Routing (group:routing-team)", "Lifecycle experimental"} {
+		if !strings.Contains(review, w) {
+			t.Errorf("the review lacks %q: %s", w, review)
+		}
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`.form-actions button:not([formaction])`)))
+	waitFor(t, ctx, `location.pathname === "/create/tasks/task-1"`)
+	shot(t, ctx, "create-task")
+	got, ok := fake.last()
+	if !ok || got.Values["owner"] != "group:default/routing-team" || got.Values["repoUrl"] != "github.com?owner=acme-logistics&repo=parcel-api" ||
+		got.Values["system"] != "system:default/shipment-tracking" || got.Template.Name != "go-service" {
+		t.Errorf("CreateTask got %+v", got)
+	}
+
+	// A field shown by a checkbox.
+	visit("/create/templates/default/conditional")
+	hidden := `document.querySelector("[data-depends-on='v.withDatabase']").hidden`
+	if !eval[bool](t, ctx, hidden) {
+		t.Error("the database name is shown before the checkbox is ticked")
+	}
+	if eval[bool](t, ctx, `document.querySelector("#f-runtime").closest(".form-field").hidden === false`) {
+		t.Error("the runtime is shown for a static site")
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS("#f-withDatabase")))
+	waitFor(t, ctx, "!"+hidden)
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-kind"), "dynamic"), chromedp.Evaluate[chromedp.Void](
+		`document.querySelector("#f-kind").dispatchEvent(new Event("change", {bubbles: true}))`))
+	waitFor(t, ctx, `!document.querySelector("#f-runtime").closest(".form-field").hidden && document.querySelector("#f-cdn").closest(".form-field").hidden`)
+	shot(t, ctx, "create-conditional")
+
+	pages := []struct{ name, path string }{{"create", "/create"}, {"create-form", "/create/templates/default/every-field"}}
+	errorsPage := func(name string) {
+		visit("/create/templates/default/every-field")
+		do(t, ctx, chromedp.Click(chromedp.CSS(`.create-form button[type="submit"]`)))
+		waitFor(t, ctx, `document.querySelector(".error-summary")`)
+		shot(t, ctx, name)
+	}
+	dark := func(on bool) {
+		v := "light"
+		if on {
+			v = "dark"
+		}
+		do(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
+			return err
+		}))
+	}
+	t.Run("dark mode", func(t *testing.T) {
+		dark(true)
+		for _, p := range pages {
+			visit(p.path)
+			shot(t, ctx, p.name+"-dark")
+		}
+		errorsPage("create-form-errors-dark")
+	})
+	t.Run("phone", func(t *testing.T) {
+		do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+		dark(false)
+		for _, p := range pages {
+			visit(p.path)
+			shot(t, ctx, p.name+"-phone")
+			if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
+				t.Errorf("%s is %dpx wide on a 390px screen", p.path, w)
+			}
+		}
+		errorsPage("create-form-errors-phone")
+	})
+}
