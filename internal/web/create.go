@@ -122,10 +122,6 @@ type reviewRow struct {
 type hiddenInput struct{ Name, Value string }
 
 // createTaskView is a started task.
-type createTaskView struct {
-	Layout
-	ID, EventsHref string
-}
 
 // createList serves GET /create.
 func (h *handler) createList(w http.ResponseWriter, r *http.Request) error {
@@ -488,17 +484,4 @@ func (h *handler) createRun(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/create/tasks/"+url.PathEscape(id), http.StatusSeeOther)
 	return nil
-}
-
-// createTask serves GET /create/tasks/{id}. For now it only says the task
-// started and links to its event stream; the live log page, following
-// the events as the task runs, comes later.
-func (h *handler) createTask(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	v := &createTaskView{
-		Layout:     h.layout(r, "Task "+id, sectionCreate, crumb{"Create", "/create"}, crumb{"Task", ""}),
-		ID:         id,
-		EventsHref: "/api/scaffolder/v2/tasks/" + url.PathEscape(id) + "/events",
-	}
-	return h.views.render(w, http.StatusOK, "create_task", v)
 }

@@ -200,4 +200,37 @@
     document.addEventListener("change", update);
     update();
   }
+
+  // A running scaffolder task's page follows its event stream: log lines
+  // are appended (as text, never as HTML), step statuses updated, and the
+  // page reloaded when the task ends to show its result.
+  var stream = document.querySelector("[data-task-stream]");
+  if (stream && window.EventSource) {
+    var es = new EventSource(stream.getAttribute("data-task-stream"));
+    es.addEventListener("log", function (m) {
+      var e;
+      try { e = JSON.parse(m.data); } catch (err) { return; }
+      var body = e.body || {};
+      var li = document.createElement("li");
+      if (body.stepId) {
+        var s = document.createElement("span");
+        s.className = "log-step";
+        s.textContent = body.stepId;
+        li.appendChild(s);
+        li.appendChild(document.createTextNode(" "));
+      }
+      li.appendChild(document.createTextNode(body.message || ""));
+      stream.appendChild(li);
+      if (body.stepId && body.status) {
+        var step = document.querySelector('[data-step="' + CSS.escape(body.stepId) + '"] [data-step-status]');
+        if (step) {
+          step.textContent = body.status;
+          step.className = "step-status step-status-" + body.status;
+        }
+      }
+    });
+    var done = function () { es.close(); window.location.reload(); };
+    es.addEventListener("completion", done);
+    es.addEventListener("cancelled", done);
+  }
 })();
