@@ -111,16 +111,19 @@ func TestBrowserSignInWithOIDC(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	// location is where the browser is once the page has loaded; "" while
+	// a navigation is under way (evaluating then may fail).
 	location := func() string {
 		t.Helper()
-		u, err := chromedp.Run(bctx, chromedp.Evaluate[string](`location.pathname + location.search`))
+		u, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.readyState === "complete" ? location.pathname + location.search : ""`))
 		if err != nil {
-			t.Fatal(err)
+			return ""
 		}
 		return u
 	}
 
 	run("open the catalog", chromedp.Navigate(base+"/catalog?filters[kind]=component"))
+	waitUntil(t, 15*time.Second, func() bool { return location() != "" })
 	if got := location(); !strings.HasPrefix(got, "/signin?redirect=") {
 		t.Fatalf("without a session the catalog is at %q, want the sign-in page", got)
 	}

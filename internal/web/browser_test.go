@@ -140,11 +140,22 @@ func open(t *testing.T, ctx context.Context, path string) {
 // selector, with runs of white space made one space.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
+	// A navigation that has just begun can swap the document between
+	// finding the node and reading it ("No node with given id"): try
+	// again, briefly.
+	var err error
+	for range 20 {
+		var s string
+		if s, err = chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel))); err == nil {
+			return strings.Join(strings.Fields(s), " ")
+		}
+		if !strings.Contains(err.Error(), "No node with given id") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return strings.Join(strings.Fields(s), " ")
+	t.Fatalf("text of %s: %v", sel, err)
+	return ""
 }
 
 // location returns the current URL's path and query.
@@ -303,7 +314,7 @@ func TestBrowserKeyboardNavigation(t *testing.T) {
 	}
 	shot(t, ctx, "catalog-keyboard")
 	do(t, ctx, chromedp.KeyEvent(kb.Home), chromedp.KeyEvent(kb.Enter))
-	waitFor(t, ctx, `location.pathname === "/catalog/default/component/acme-ui-kit"`)
+	waitFor(t, ctx, `location.pathname === "/catalog/default/component/acme-ui-kit" && document.readyState === "complete"`)
 	if got := text(t, ctx, "h1"); got != names[0] {
 		t.Errorf("Enter opened %q, want %q", got, names[0])
 	}
