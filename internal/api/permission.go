@@ -120,7 +120,10 @@ func (h *permissionHandler) postAuthorize(w http.ResponseWriter, r *http.Request
 	loaded := map[string]*entity.Entity{}
 	results := make([]authorizeResult, len(queries))
 	for i, q := range queries {
-		d := pol.Decide(id, q.perm)
+		d, restricted := permission.Restricted(r.Context(), q.perm)
+		if !restricted {
+			d = pol.Decide(id, q.perm)
+		}
 		res := authorizeResult{ID: q.id, Result: d.Result}
 		if d.Result == permission.Conditional {
 			if q.ref == nil {

@@ -173,12 +173,8 @@ func (p policyAuthorizer) Decide(ctx context.Context, perm permission.Permission
 	if !ok {
 		return permission.Decision{Result: permission.Deny, Rule: "unauthenticated", Reason: "the request is not signed in"}
 	}
-	if rs := auth.RestrictionsFrom(ctx); rs != nil {
-		plugin, _, _ := strings.Cut(perm.Name, ".")
-		if !auth.Permits(rs, plugin, perm.Name, perm.Action) {
-			return permission.Decision{Result: permission.Deny, Rule: "access-restrictions",
-				Reason: "the service token's access restrictions do not include " + perm.Name}
-		}
+	if d, ok := permission.Restricted(ctx, perm); ok {
+		return d
 	}
 	var pol *permission.Policy
 	if p.w != nil {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -19,7 +20,10 @@ import (
 	"github.com/atrium-dev/atrium/internal/config"
 )
 
-const pipelineToken = "ci-token-0123456789"
+const (
+	pipelineToken = "ci-token-0123456789"
+	readOnlyToken = "ci-read-only-0123456789"
+)
 
 // signInApp is the example app with sign-in on: the guest provider
 // signing in as sofia-rossi, a static token for a pipeline, and a policy
@@ -47,8 +51,12 @@ func signInApp(t *testing.T) (*app.App, *httptest.Server) {
 	cfg.Backend.Database = config.Database{Client: config.ClientSQLite, Connection: config.DatabaseConnection{Directory: dir}}
 	cfg.Catalog.Locations[0].Target = filepath.Join(examplesDir(t), "all.yaml")
 	cfg.Auth.Providers.Guest = &config.GuestProvider{UserEntityRef: "user:default/sofia-rossi"}
-	cfg.Backend.Auth.ExternalAccess = []config.ExternalAccess{{Type: "static",
-		Options: config.ExternalAccessOptions{Token: pipelineToken, Subject: "ci-pipeline"}}}
+	cfg.Backend.Auth.ExternalAccess = []config.ExternalAccess{
+		{Type: "static", Options: config.ExternalAccessOptions{Token: pipelineToken, Subject: "ci-pipeline"}},
+		// The same subject, restricted to reading locations.
+		{Type: "static", Options: config.ExternalAccessOptions{Token: readOnlyToken, Subject: "ci-pipeline"},
+			AccessRestrictions: []config.AccessRestriction{{Plugin: "catalog", Permission: config.StringList{"catalog.location.read"}}}},
+	}
 	cfg.Backend.Reading.AllowPrivateNetworks = true
 	cfg.Permission.Policy = policy
 	if err := cfg.Validate(); err != nil {
@@ -251,5 +259,36 @@ func TestSignOutFromTheUI(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the API after signing out: %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestTokenAccessRestrictions: a token restricted to reading locations
+// may not register one, though its subject's policy allows it, and the
+// permission API says so too.
+func TestTokenAccessRestrictions(t *testing.T) {
+	_, srv := signInApp(t)
+	call := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+readOnlyToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := call("GET", "/api/catalog/locations", ""); code != http.StatusOK {
+		t.Errorf("reading locations with the read-only token: %d, want 200", code)
+	}
+	if code, body := call("POST", "/api/catalog/locations", `{"type":"url","target":"https://example.com/x.yaml"}`); code != http.StatusForbidden {
+		t.Errorf("registering with the read-only token: %d %s, want 403", code, body)
+	}
+	_, body := call("POST", "/api/permission/authorize",
+		`{"items":[{"id":"1","permission":{"type":"basic","name":"catalog.location.create","attributes":{"action":"create"}}}]}`)
+	if !strings.Contains(body, `"result":"DENY"`) {
+		t.Errorf("authorize for the read-only token = %s, want DENY", body)
 	}
 }
