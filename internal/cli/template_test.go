@@ -67,3 +67,29 @@ spec:
 		t.Errorf("without a required value: %d %s", code, errOut)
 	}
 }
+
+// TestExampleTemplateDryRun keeps the example template runnable: its
+// skeleton renders, and publishing and registering say what they would do.
+func TestExampleTemplateDryRun(t *testing.T) {
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(values, []byte(`name: billing-api
+description: Bills customers.
+owner: group:default/payments-team
+system: system:default/shipment-tracking
+lifecycle: experimental
+repoUrl: github.com?owner=acme-logistics&repo=billing-api
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run("template", "dry-run", filepath.Join(examplesDir(t), "templates", "service"), "--values", values, "--show-files")
+	if code != 0 {
+		t.Fatalf("dry-run of the example = %d\n%s%s", code, out, errOut)
+	}
+	for _, w := range []string{"| metadata:", "|   name: billing-api", "|   owner: group:default/payments-team",
+		"would push to git remote remote=https://github.com/acme-logistics/billing-api.git",
+		"would register https://github.com/acme-logistics/billing-api/tree/main/catalog-info.yaml"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("the example's dry run lacks %q:\n%s", w, out)
+		}
+	}
+}
