@@ -16,18 +16,6 @@ import (
 // returns any failure for the error adapter to render.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// errorNames are Backstage's error names for the derrors kinds (whose
-// statuses derrors.Classify gives).
-var errorNames = map[error]string{
-	derrors.ErrInvalid:         "InputError",
-	derrors.ErrUnauthenticated: "AuthenticationError",
-	derrors.ErrForbidden:       "NotAllowedError",
-	derrors.ErrNotFound:        "NotFoundError",
-	derrors.ErrConflict:        "ConflictError",
-	derrors.ErrNotImplemented:  "NotImplementedError",
-	derrors.ErrUnavailable:     "ServiceUnavailableError",
-}
-
 // httpError is an error raised by the HTTP layer itself (unknown route,
 // wrong method, body too large) that has no derrors kind; it carries its own
 // status and Backstage-style name, and its message is safe for clients.
@@ -42,21 +30,6 @@ func (e *httpError) Error() string { return e.message }
 // invalid returns a 400 InputError with a client-safe message.
 func invalid(format string, args ...any) error { return derrors.Invalid(format, args...) }
 
-// errorBody is Backstage's JSON error body.
-type errorBody struct {
-	Error struct {
-		Name    string `json:"name"`
-		Message string `json:"message"`
-	} `json:"error"`
-	Request struct {
-		Method string `json:"method"`
-		URL    string `json:"url"`
-	} `json:"request"`
-	Response struct {
-		StatusCode int `json:"statusCode"`
-	} `json:"response"`
-}
-
 // classify returns the status, Backstage error name and client-safe message
 // for err. Errors of no known kind become a 500 whose detail stays in the logs.
 func classify(err error) (status int, name, message string) {
@@ -65,7 +38,7 @@ func classify(err error) (status int, name, message string) {
 		return he.status, he.name, he.message
 	}
 	if c := derrors.Classify(err); c.Kind != nil {
-		return c.Status, errorNames[c.Kind], c.Message
+		return c.Status, derrors.BackstageName(c.Kind), c.Message
 	}
 	return http.StatusInternalServerError, "Error", "Internal server error"
 }
@@ -112,13 +85,7 @@ func (a *errorAdapter) log(r *http.Request, status int, err error) {
 // writeError writes Backstage's error body. request.url is the URL as the
 // handler saw it, relative to the plugin's mount point, as Backstage's is.
 func writeError(w http.ResponseWriter, r *http.Request, status int, name, message string) {
-	var body errorBody
-	body.Error.Name = name
-	body.Error.Message = message
-	body.Request.Method = r.Method
-	body.Request.URL = r.URL.RequestURI()
-	body.Response.StatusCode = status
-	_ = writeJSON(w, status, body)
+	derrors.WriteBackstageError(w, r, status, name, message)
 }
 
 // trackingWriter records whether the response has started, so the adapter

@@ -18,14 +18,6 @@ import (
 // and returns any failure for errorAdapter to render.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// errorNames are Backstage's error names for the kinds auth returns.
-var errorNames = map[error]string{
-	derrors.ErrInvalid:         "InputError",
-	derrors.ErrUnauthenticated: "AuthenticationError",
-	derrors.ErrForbidden:       "NotAllowedError",
-	derrors.ErrNotFound:        "NotFoundError",
-}
-
 // errorAdapter renders handler errors and logs them.
 type errorAdapter struct {
 	logger *slog.Logger
@@ -60,38 +52,11 @@ func (a errorAdapter) write(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		a.logger.Debug("auth: request rejected", attrs...)
 	}
-	name, message := errorNames[c.Kind], c.Message
+	name, message := derrors.BackstageName(c.Kind), c.Message
 	if c.Kind == nil {
-		name, message = "Error", "Internal server error"
-	} else if name == "" {
-		name = "Error"
+		message = "Internal server error"
 	}
-	writeErrorBody(w, r, c.Status, name, message)
-}
-
-// errorBody is Backstage's JSON error body.
-type errorBody struct {
-	Error struct {
-		Name    string `json:"name"`
-		Message string `json:"message"`
-	} `json:"error"`
-	Request struct {
-		Method string `json:"method"`
-		URL    string `json:"url"`
-	} `json:"request"`
-	Response struct {
-		StatusCode int `json:"statusCode"`
-	} `json:"response"`
-}
-
-func writeErrorBody(w http.ResponseWriter, r *http.Request, status int, name, message string) {
-	var body errorBody
-	body.Error.Name = name
-	body.Error.Message = message
-	body.Request.Method = r.Method
-	body.Request.URL = r.URL.RequestURI()
-	body.Response.StatusCode = status
-	_ = writeJSON(w, status, body)
+	derrors.WriteBackstageError(w, r, c.Status, name, message)
 }
 
 // writeJSON writes v as the whole response body with the given status.
