@@ -11,12 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +29,9 @@ import (
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
 	"github.com/atrium-dev/atrium/internal/config"
+	"github.com/atrium-dev/atrium/internal/derrors"
 	"github.com/atrium-dev/atrium/internal/events"
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/metrics"
 	"github.com/atrium-dev/atrium/internal/scaffolder"
 	"github.com/atrium-dev/atrium/internal/scaffolder/action"
@@ -55,6 +59,8 @@ type App struct {
 	// Scaffolder runs software templates; runner claims their tasks.
 	Scaffolder *scaffolder.Service
 	runner     *scaffolder.Runner
+	// Git is Atrium's own git host (scaffolder.localGit); nil when off.
+	Git *githost.Host
 
 	// signIn is sign-in and permissions, nil when no provider is
 	// configured; oidc is the OIDC provider's handler once discovered.
@@ -89,12 +95,27 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		}
 		opts.Authorizer = policyAuthorizer{a.signIn.policy}
 	}
+	if cfg.Scaffolder.LocalGit.Enabled {
+		a.Git, err = githost.New(cfg.LocalGitHost(), cfg.LocalGitDir(), strings.TrimSuffix(cfg.Backend.BaseURL, "/")+"/git")
+		if err != nil {
+			bus.Close()
+			st.Close()
+			return nil, err
+		}
+		// The catalog reads catalog-info.yaml files from the host's
+		// repositories directly, not over HTTP to itself.
+		opts.Readers["url"] = urlReader{r: opts.Readers["url"].(urlReader).r, git: a.Git}
+	}
 	a.Catalog = catalog.New(st, opts)
 	a.Scaffolder = scaffolder.NewService(st, a.Catalog)
 	if a.signIn != nil {
 		a.Scaffolder.SetAuthorizer(opts.Authorizer)
 	}
+	a.Scaffolder.SetGit(a.Git)
 	a.runner = scaffolder.NewRunner(st, scaffolder.RunnerOptions{Logger: log,
+		Concurrency:      cfg.Scaffolder.ConcurrentTasksLimit,
+		Git:              a.Git,
+		AllowFileRemotes: cfg.Scaffolder.AllowFileRemotes,
 		Catalog: func(createdBy string) action.Catalog {
 			return taskCatalog{c: a.Catalog, createdBy: createdBy, transitive: cfg.Auth.TransitiveGroups}
 		}})
@@ -217,7 +238,7 @@ func CatalogOptions(cfg *config.Config, log *slog.Logger) catalog.Options {
 	return catalog.Options{
 		Readers: map[string]catalog.Reader{
 			"file": &source.FileReader{},
-			"url":  urlReader{&source.URLReader{Allow: allow, AllowPrivate: cfg.Backend.Reading.AllowPrivateNetworks}},
+			"url":  urlReader{r: &source.URLReader{Allow: allow, AllowPrivate: cfg.Backend.Reading.AllowPrivateNetworks}},
 		},
 		Rules:              rules,
 		Locations:          locations,
@@ -229,10 +250,34 @@ func CatalogOptions(cfg *config.Config, log *slog.Logger) catalog.Options {
 	}
 }
 
-// urlReader adapts the single-file URL reader to the catalog's Reader.
-type urlReader struct{ r *source.URLReader }
+// urlReader adapts the single-file URL reader to the catalog's Reader,
+// and reads URLs of Atrium's own git host from its repositories.
+type urlReader struct {
+	r   *source.URLReader
+	git *githost.Host
+}
 
 func (u urlReader) Read(ctx context.Context, target string) ([]source.File, error) {
+	if u.git != nil {
+		loc, ok, err := u.git.Parse(target)
+		if ok {
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", target, err)
+			}
+			limit := u.r.Limits.MaxBytes
+			if limit <= 0 {
+				limit = source.DefaultMaxBytes
+			}
+			data, etag, err := u.git.ReadFile(loc, limit)
+			if errors.Is(err, derrors.ErrNotFound) {
+				err = fmt.Errorf("%w: %w", fs.ErrNotExist, err)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", target, err)
+			}
+			return []source.File{{Path: target, Data: data, ETag: etag}}, nil
+		}
+	}
 	f, err := u.r.Read(ctx, target)
 	if err != nil {
 		return nil, err
@@ -249,6 +294,9 @@ func (a *App) routes() http.Handler {
 	// gets it.
 	protect := func(h http.Handler) http.Handler { return h }
 	webOpts := web.Options{Title: a.cfg.App.Title, Scaffolder: a.Scaffolder}
+	if a.Git != nil {
+		webOpts.Git = a.Git
+	}
 	if a.signIn != nil {
 		protect = api.RequireIdentity
 		mux.Handle(auth.Prefix+"/", a.signIn.handler)
@@ -261,6 +309,13 @@ func (a *App) routes() http.Handler {
 	mux.Handle(api.ScaffolderPrefix+"/", protect(api.NewScaffolderHandler(a.Scaffolder, a.Catalog, a.log)))
 	if a.signIn != nil {
 		mux.Handle(api.PermissionPrefix+"/", protect(api.NewPermissionHandler(a.signIn.currentPolicy, a.Catalog, a.log)))
+	}
+	if a.Git != nil {
+		// git clone; the pages under /git are the UI's.
+		clone := protect(a.Git.CloneHandler())
+		mux.Handle("GET /git/{owner}/{repo}/info/refs", clone)
+		mux.Handle("POST /git/{owner}/{repo}/git-upload-pack", clone)
+		mux.Handle("POST /git/{owner}/{repo}/git-receive-pack", clone)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/scaffolder"
 )
 
@@ -19,6 +20,7 @@ func templateCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "template", Short: "Work with software templates"}
 	var valuesFile string
 	var showFiles bool
+	var configs []string
 	dryRun := &cobra.Command{
 		Use:   "dry-run DIR",
 		Short: "Run a template without publishing anything, and show its log, output and files",
@@ -26,7 +28,8 @@ func templateCmd() *cobra.Command {
 values in --values, as a dry run: actions are told so, and publish and
 register steps only say what they would do. Prints the log, the output
 and the files the template produced; exits 1 if a step fails. For the CI
-of repositories that hold templates.`,
+of repositories that hold templates. With --config, publish:git knows the
+portal's own git host (scaffolder.localGit) as serve would.`,
 		Example: `  atrium template dry-run examples/templates/service --values values.yaml`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,7 +72,22 @@ of repositories that hold templates.`,
 			if err != nil {
 				return err
 			}
-			res, runErr := scaffolder.NewService(nil, nil).DryRun(cmd.Context(), templateJSON, values, files)
+			svc := scaffolder.NewService(nil, nil)
+			if len(configs) > 0 {
+				cfg, err := loadConfig(configs)
+				if err != nil {
+					return err
+				}
+				if cfg.Scaffolder.LocalGit.Enabled {
+					// A dry run creates nothing: the host only names URLs.
+					h, err := githost.New(cfg.LocalGitHost(), cfg.LocalGitDir(), strings.TrimSuffix(cfg.Backend.BaseURL, "/")+"/git")
+					if err != nil {
+						return err
+					}
+					svc.SetGit(h)
+				}
+			}
+			res, runErr := svc.DryRun(cmd.Context(), templateJSON, values, files)
 			w := cmd.OutOrStdout()
 			if res != nil {
 				for _, l := range res.Log {
@@ -106,6 +124,7 @@ of repositories that hold templates.`,
 		},
 	}
 	dryRun.Flags().StringVar(&valuesFile, "values", "", "YAML file of the form's values")
+	dryRun.Flags().StringArrayVar(&configs, "config", nil, "app-config.yaml file, as given to serve (repeatable)")
 	dryRun.Flags().BoolVar(&showFiles, "show-files", false, "print the produced files' contents too")
 	cmd.AddCommand(dryRun)
 	return cmd

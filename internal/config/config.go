@@ -39,6 +39,10 @@ type Config struct {
 	Auth Auth `yaml:"auth"`
 	// Permission holds authorization settings (key "permission").
 	Permission Permission `yaml:"permission"`
+	// Scaffolder holds the software templates settings (key "scaffolder").
+	Scaffolder Scaffolder `yaml:"scaffolder"`
+	// TechDocs holds the documentation settings (key "techdocs").
+	TechDocs TechDocs `yaml:"techdocs"`
 
 	// Files lists the configuration files that were loaded, in order.
 	// It is empty for Default.
@@ -181,12 +185,7 @@ func (c *Config) AuditArchiveDir() string {
 	if c.Audit.ArchiveDir != "" {
 		return c.Audit.ArchiveDir
 	}
-	if db := c.Backend.Database; db.IsSQLite() {
-		if p := db.SQLitePath(); p != "" && p != ":memory:" {
-			return filepath.Join(filepath.Dir(p), "audit-archive")
-		}
-	}
-	return filepath.Join(DefaultDataDir, "audit-archive")
+	return filepath.Join(c.dataDir(), "audit-archive")
 }
 
 // DatabaseConnection is backend.database.connection in any of the shapes
@@ -320,6 +319,134 @@ type Audit struct {
 	Sink AuditSink `yaml:"sink"`
 }
 
+// Scaffolder configures software templates and their tasks.
+type Scaffolder struct {
+	// ConcurrentTasksLimit is how many tasks each replica runs at once
+	// (key "scaffolder.concurrentTasksLimit", as in Backstage). Default 10.
+	ConcurrentTasksLimit int `yaml:"concurrentTasksLimit"`
+	// LocalGit is the git host Atrium keeps itself (key
+	// "scaffolder.localGit").
+	LocalGit LocalGit `yaml:"localGit"`
+	// AllowFileRemotes lets publish:git push to file:// remotes, that is
+	// to any repository on the server's disk the process can write (key
+	// "scaffolder.allowFileRemotes"). Default false.
+	AllowFileRemotes bool `yaml:"allowFileRemotes"`
+}
+
+// LocalGit configures Atrium's own git host: bare repositories in a local
+// folder, which templates publish to when a RepoUrlPicker value names
+// Host, served for browsing under <backend.baseUrl>/git and for git clone.
+type LocalGit struct {
+	// Enabled turns the host on (key "enabled"). Default true.
+	Enabled bool `yaml:"enabled"`
+	// Directory holds the repositories (key "directory"). Default "git"
+	// in the data folder.
+	Directory string `yaml:"directory"`
+	// Host is the name RepoUrlPicker values use for it (key "host").
+	// Default the host (and port) of backend.baseUrl, e.g.
+	// "localhost:7007".
+	Host string `yaml:"host"`
+}
+
+// TechDocs configures TechDocs, with Backstage's keys.
+type TechDocs struct {
+	// Builder is "local" (default: Atrium builds docs when they are read
+	// and rebuilds them when their source changes) or "external" (CI
+	// builds and publishes; Atrium only serves) (key "techdocs.builder").
+	Builder string `yaml:"builder"`
+	// Publisher is where sites are stored (key "techdocs.publisher").
+	Publisher TechDocsPublisher `yaml:"publisher"`
+	// LegacyUseCaseSensitiveTripletPaths keeps the case of
+	// namespace/kind/name in storage paths (key
+	// "techdocs.legacyUseCaseSensitiveTripletPaths").
+	LegacyUseCaseSensitiveTripletPaths bool `yaml:"legacyUseCaseSensitiveTripletPaths"`
+}
+
+// TechDocsPublisher is techdocs.publisher.
+type TechDocsPublisher struct {
+	// Type is "local" (default), "awsS3", "googleGcs" or
+	// "azureBlobStorage".
+	Type  string `yaml:"type"`
+	Local struct {
+		// PublishDirectory holds the sites (default "techdocs" in the
+		// data folder).
+		PublishDirectory string `yaml:"publishDirectory"`
+	} `yaml:"local"`
+	AwsS3 struct {
+		BucketName       string `yaml:"bucketName"`
+		BucketRootPath   string `yaml:"bucketRootPath"`
+		Region           string `yaml:"region"`
+		Endpoint         string `yaml:"endpoint"`
+		S3ForcePathStyle bool   `yaml:"s3ForcePathStyle"`
+		Credentials      struct {
+			AccessKeyID     string `yaml:"accessKeyId"`
+			SecretAccessKey string `yaml:"secretAccessKey"`
+		} `yaml:"credentials"`
+	} `yaml:"awsS3"`
+	GoogleGcs struct {
+		BucketName     string `yaml:"bucketName"`
+		BucketRootPath string `yaml:"bucketRootPath"`
+		ProjectID      string `yaml:"projectId"`
+		// Credentials is a service account key's JSON.
+		Credentials string `yaml:"credentials"`
+	} `yaml:"googleGcs"`
+	AzureBlobStorage struct {
+		ContainerName  string `yaml:"containerName"`
+		BucketRootPath string `yaml:"bucketRootPath"`
+		Credentials    struct {
+			AccountName string `yaml:"accountName"`
+			AccountKey  string `yaml:"accountKey"`
+		} `yaml:"credentials"`
+		ConnectionString string `yaml:"connectionString"`
+	} `yaml:"azureBlobStorage"`
+}
+
+// TechDocsDir returns where the local publisher keeps sites:
+// techdocs.publisher.local.publishDirectory, else "techdocs" in the data
+// folder.
+func (c *Config) TechDocsDir() string {
+	if d := c.TechDocs.Publisher.Local.PublishDirectory; d != "" {
+		return d
+	}
+	return filepath.Join(c.dataDir(), "techdocs")
+}
+
+// DefaultConcurrentTasksLimit is scaffolder.concurrentTasksLimit's default,
+// Backstage's.
+const DefaultConcurrentTasksLimit = 10
+
+// LocalGitDir returns where the local git host keeps its repositories:
+// scaffolder.localGit.directory, else "git" next to the SQLite database,
+// else (PostgreSQL, or SQLite in memory) in DefaultDataDir.
+func (c *Config) LocalGitDir() string {
+	if d := c.Scaffolder.LocalGit.Directory; d != "" {
+		return d
+	}
+	return filepath.Join(c.dataDir(), "git")
+}
+
+// LocalGitHost returns the name RepoUrlPicker values use for the local
+// git host: scaffolder.localGit.host, else backend.baseUrl's host.
+func (c *Config) LocalGitHost() string {
+	if h := c.Scaffolder.LocalGit.Host; h != "" {
+		return h
+	}
+	if u, err := url.Parse(c.Backend.BaseURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "localhost"
+}
+
+// dataDir is the folder of the SQLite database file, else DefaultDataDir.
+func (c *Config) dataDir() string {
+	if db := c.Backend.Database; db.IsSQLite() {
+		if p := db.SQLitePath(); p != "" && p != ":memory:" {
+			return filepath.Dir(p)
+		}
+	}
+	return DefaultDataDir
+}
+
 // AuditSink is where audit events are streamed.
 type AuditSink struct {
 	// Type is "stdout" or "file" (key "type"); empty for none.
@@ -421,8 +548,10 @@ func base() *Config {
 			OrphanStrategy:     OrphanDelete,
 		},
 		Audit: Audit{Enabled: true, CheckpointInterval: Duration(time.Hour)},
-		Auth:  Auth{Environment: "development", SessionDuration: Duration(12 * time.Hour), TransitiveGroups: true},
-		Raw:   map[string]any{},
+		Scaffolder: Scaffolder{ConcurrentTasksLimit: DefaultConcurrentTasksLimit,
+			LocalGit: LocalGit{Enabled: true}},
+		Auth: Auth{Environment: "development", SessionDuration: Duration(12 * time.Hour), TransitiveGroups: true},
+		Raw:  map[string]any{},
 	}
 }
 
@@ -508,6 +637,25 @@ func (c *Config) Validate() error {
 	for i, a := range c.Backend.Reading.Allow {
 		if a.Host == "" {
 			bad(fmt.Sprintf("backend.reading.allow[%d].host", i), "missing")
+		}
+	}
+
+	switch c.TechDocs.Builder {
+	case "", "local", "external":
+	default:
+		bad("techdocs.builder", "must be \"local\" or \"external\", got %q", c.TechDocs.Builder)
+	}
+	switch c.TechDocs.Publisher.Type {
+	case "", "local", "awsS3", "googleGcs", "azureBlobStorage":
+	default:
+		bad("techdocs.publisher.type", "must be local, awsS3, googleGcs or azureBlobStorage, got %q", c.TechDocs.Publisher.Type)
+	}
+	if n := c.Scaffolder.ConcurrentTasksLimit; n < 1 || n > 1000 {
+		bad("scaffolder.concurrentTasksLimit", "must be between 1 and 1000, got %d", n)
+	}
+	if h := c.Scaffolder.LocalGit.Host; h != "" {
+		if u, err := url.Parse("http://" + h + "/"); err != nil || u.Host != h || strings.ContainsAny(h, "/?#@") {
+			bad("scaffolder.localGit.host", "must be a host name with an optional port, like git.localhost or localhost:7007, got %q", h)
 		}
 	}
 

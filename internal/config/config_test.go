@@ -624,6 +624,9 @@ func TestValidate(t *testing.T) {
 		}, want: "catalog.rules[0].locations[0]: a catalog rule location cannot have both exact and pattern values"},
 		{name: "zero interval", modify: func(c *Config) { c.Catalog.ProcessingInterval = ProcessingInterval{} }, want: "catalog.processingInterval: must be longer than zero"},
 		{name: "disabled interval", modify: func(c *Config) { c.Catalog.ProcessingInterval = ProcessingInterval{Disabled: true} }},
+		{name: "tasks limit", modify: func(c *Config) { c.Scaffolder.ConcurrentTasksLimit = 0 }, want: "scaffolder.concurrentTasksLimit: must be between 1 and 1000, got 0"},
+		{name: "local git host with a path", modify: func(c *Config) { c.Scaffolder.LocalGit.Host = "git.example/x" }, want: "scaffolder.localGit.host: must be a host name"},
+		{name: "local git host with a port", modify: func(c *Config) { c.Scaffolder.LocalGit.Host = "git.localhost:8080" }},
 		{name: "audit retention too short", modify: func(c *Config) { c.Audit.Retention = Duration(time.Minute) }, want: "audit.retention: must be at least an hour, got 1m0s"},
 		{name: "audit signing key", modify: func(c *Config) { c.Audit.SigningKey = "c2hvcnQ=" }, want: "audit.signingKey: must be a base64 Ed25519 seed of 32 bytes"},
 		{name: "audit sink type", modify: func(c *Config) { c.Audit.Sink.Type = "kafka" }, want: `audit.sink.type: must be "stdout" or "file", got "kafka"`},
@@ -736,5 +739,39 @@ func TestAuditConfig(t *testing.T) {
 	}
 	if _, err := Load([]string{p}, os.LookupEnv); err == nil || !strings.Contains(err.Error(), "audit.retention") {
 		t.Errorf("retention: forever loaded with %v, want an error naming audit.retention", err)
+	}
+}
+
+func TestScaffolderConfig(t *testing.T) {
+	c := Default()
+	if !c.Scaffolder.LocalGit.Enabled || c.Scaffolder.ConcurrentTasksLimit != DefaultConcurrentTasksLimit || c.Scaffolder.AllowFileRemotes {
+		t.Errorf("defaults = %+v", c.Scaffolder)
+	}
+	if got, want := c.LocalGitDir(), filepath.Join("data", "git"); got != want {
+		t.Errorf("LocalGitDir = %q, want %q", got, want)
+	}
+	if got := c.LocalGitHost(); got != "localhost:7007" {
+		t.Errorf("LocalGitHost = %q, want backend.baseUrl's host", got)
+	}
+	c.Backend.Database = Database{Client: ClientPostgres, Connection: DatabaseConnection{String: "postgres://h/a"}}
+	if got, want := c.LocalGitDir(), filepath.Join(DefaultDataDir, "git"); got != want {
+		t.Errorf("LocalGitDir on PostgreSQL = %q, want %q", got, want)
+	}
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "app-config.yaml")
+	if err := os.WriteFile(file, []byte("scaffolder:\n  concurrentTasksLimit: 3\n  allowFileRemotes: true\n  localGit:\n    enabled: false\n    directory: /srv/git\n    host: git.localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load([]string{file}, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Scaffolder{ConcurrentTasksLimit: 3, AllowFileRemotes: true, LocalGit: LocalGit{Directory: "/srv/git", Host: "git.localhost"}}
+	if c.Scaffolder != want {
+		t.Errorf("loaded %+v, want %+v", c.Scaffolder, want)
+	}
+	if c.LocalGitDir() != "/srv/git" || c.LocalGitHost() != "git.localhost" {
+		t.Errorf("LocalGitDir %q, LocalGitHost %q", c.LocalGitDir(), c.LocalGitHost())
 	}
 }

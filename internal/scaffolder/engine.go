@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/scaffolder/action"
 	"github.com/atrium-dev/atrium/internal/scaffolder/templating"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
@@ -61,6 +62,10 @@ type LogLine struct {
 	Status string `json:"status,omitempty"`
 	// Message is the line, with secrets redacted.
 	Message string `json:"message"`
+	// Output, on the line that completes a step, is the step's output
+	// (secrets redacted): a retried task keeps the outputs of the External
+	// steps that completed before.
+	Output map[string]any `json:"output,omitempty"`
 }
 
 // StepError is a step that failed.
@@ -97,6 +102,14 @@ type Execution struct {
 	Templating templating.Options
 	// Catalog is handed to the catalog:* actions; nil makes them fail.
 	Catalog action.Catalog
+	// Git is Atrium's own git host, for publish:git; nil if there is none.
+	Git *githost.Host
+	// AllowFileRemotes lets publish:git push to file:// remotes.
+	AllowFileRemotes bool
+	// Completed are the outputs of the steps that completed in earlier
+	// attempts of the task, by step id. Those of External actions are not
+	// run again (see action.Action.External).
+	Completed map[string]map[string]any
 }
 
 // Run runs the steps in order and returns the rendered output. It stops at
@@ -107,6 +120,9 @@ func (x *Execution) Run(ctx context.Context) (map[string]any, error) {
 	var logMu sync.Mutex
 	emit := func(l LogLine) {
 		l.Message = redact(l.Message)
+		if l.Output != nil {
+			l.Output = redactValue(l.Output, redact)
+		}
 		logMu.Lock()
 		defer logMu.Unlock()
 		if x.Log != nil {
@@ -137,6 +153,12 @@ func (x *Execution) Run(ctx context.Context) (map[string]any, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if out, ok := x.Completed[step.ID]; ok && isExternal(step.Action) {
+			emit(LogLine{StepID: step.ID, Status: "completed", Output: out,
+				Message: "Skipping step " + stepName(step) + ": it completed in an earlier attempt; its output is kept"})
+			steps[step.ID] = map[string]any{"output": out}
+			continue
+		}
 		out, err := x.runStep(ctx, step, rctx, emit)
 		if err != nil && ctx.Err() != nil {
 			// Cancelled or interrupted, not failed: the runner says which.
@@ -161,6 +183,45 @@ func (x *Execution) Run(ctx context.Context) (map[string]any, error) {
 	}
 	out, _ := v.(map[string]any)
 	return out, nil
+}
+
+// redactValue returns v with redact applied to every string in it.
+func redactValue(v map[string]any, redact func(string) string) map[string]any {
+	var walk func(any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			return redact(v)
+		case []any:
+			out := make([]any, len(v))
+			for i, e := range v {
+				out[i] = walk(e)
+			}
+			return out
+		case map[string]any:
+			out := make(map[string]any, len(v))
+			for k, e := range v {
+				out[k] = walk(e)
+			}
+			return out
+		}
+		return v
+	}
+	return walk(jsonValue(v)).(map[string]any)
+}
+
+// isExternal reports whether the action id changes things outside the
+// workspace (action.Action.External).
+func isExternal(id string) bool {
+	a, ok := action.Lookup(id)
+	return ok && a.External
+}
+
+func stepName(step Step) string {
+	if step.Name != "" {
+		return step.Name
+	}
+	return step.ID
 }
 
 // runStep runs one step; out is nil for a skipped step.
@@ -241,10 +302,12 @@ func (x *Execution) runStep(ctx context.Context, step Step, rctx map[string]any,
 			return nil, err
 		}
 		rc := &action.RunContext{
-			Catalog:   x.Catalog,
-			Input:     input,
-			Workspace: x.Workspace,
-			Logger:    logger,
+			Catalog:          x.Catalog,
+			Git:              x.Git,
+			AllowFileRemotes: x.AllowFileRemotes,
+			Input:            input,
+			Workspace:        x.Workspace,
+			Logger:           logger,
 			Output: func(name string, value any) {
 				value = jsonValue(value)
 				outMu.Lock()
@@ -266,7 +329,7 @@ func (x *Execution) runStep(ctx context.Context, step Step, rctx map[string]any,
 			return nil, err
 		}
 	}
-	emit(LogLine{StepID: step.ID, Status: "completed", Message: "Finished step " + name})
+	emit(LogLine{StepID: step.ID, Status: "completed", Message: "Finished step " + name, Output: out})
 	return out, nil
 }
 

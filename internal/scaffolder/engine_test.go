@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,10 @@ import (
 // ends, as a step would when its runner dies; later ones return at once.
 var blockCalls atomic.Int32
 
+// publishCalls counts test:publish's runs, an External action;
+// failOnceCalls test:fail-once's, whose first run fails.
+var publishCalls, failOnceCalls atomic.Int32
+
 func init() {
 	action.Register(action.Action{
 		ID:    "test:echo",
@@ -35,6 +40,27 @@ func init() {
 		Input: json.RawMessage(`{"type": "object", "properties": {"message": {"type": "string"}}}`),
 		Run: func(ctx context.Context, rc *action.RunContext) error {
 			return errors.New(rc.Input["message"].(string))
+		},
+	})
+	action.Register(action.Action{
+		ID:       "test:publish",
+		External: true,
+		Input:    json.RawMessage(`{"type": "object", "properties": {"name": {"type": "string"}}}`),
+		Run: func(ctx context.Context, rc *action.RunContext) error {
+			n := publishCalls.Add(1)
+			rc.Output("url", fmt.Sprintf("https://git.example/%s?call=%d", rc.Input["name"], n))
+			return nil
+		},
+	})
+	action.Register(action.Action{
+		ID:    "test:fail-once",
+		Input: json.RawMessage(`{"type": "object", "properties": {"url": {"type": "string"}}}`),
+		Run: func(ctx context.Context, rc *action.RunContext) error {
+			if failOnceCalls.Add(1) == 1 {
+				return errors.New("the catalog is down")
+			}
+			rc.Output("registered", rc.Input["url"])
+			return nil
 		},
 	})
 	action.Register(action.Action{

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/atrium-dev/atrium/internal/audit"
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/scaffolder/action"
 	"github.com/atrium-dev/atrium/internal/scaffolder/templating"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
@@ -59,6 +60,11 @@ type RunnerOptions struct {
 	// Catalog gives the catalog:* actions the catalog, acting for the
 	// task's creator (given as its actor string); nil makes them fail.
 	Catalog func(createdBy string) action.Catalog
+	// Git is Atrium's own git host, for publish:git; nil if there is none.
+	Git *githost.Host
+	// AllowFileRemotes lets publish:git push to file:// remotes: any
+	// repository on this machine's disk (scaffolder.allowFileRemotes).
+	AllowFileRemotes bool
 }
 
 // Runner claims scaffolder tasks from the store and runs them.
@@ -147,8 +153,8 @@ func (r *Runner) runTask(ctx context.Context, task store.ScaffolderTask) {
 		}
 	}
 	if task.Recovered {
-		logf(LogLine{Message: "The runner that was running this task stopped; running it again from the first step. " +
-			"Steps are not assumed to be idempotent: check what the steps done before did not do twice."})
+		logf(LogLine{Message: "The runner that was running this task stopped; running it again. Steps that " +
+			"publish or register and had completed are not run again; the others are, to rebuild the workspace."})
 	}
 	taskCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -178,7 +184,7 @@ func (r *Runner) runTask(ctx context.Context, task store.ScaffolderTask) {
 		if r.abandon {
 			return
 		}
-		logf(LogLine{Message: "The runner is shutting down; the task will be run again from the first step"})
+		logf(LogLine{Message: "The runner is shutting down; another will take the task over"})
 		if err := r.st.ReleaseTask(bg, task.ID, r.opts.Owner); err != nil {
 			r.opts.Logger.Error("scaffolder: release task", "task", task.ID, "err", err)
 		}
@@ -227,11 +233,43 @@ func (r *Runner) execute(ctx context.Context, task store.ScaffolderTask, logf fu
 	}
 	defer ws.Close()
 	x := &Execution{TaskID: task.ID, Spec: &spec, TemplateDir: dir, Secrets: secrets, Workspace: ws, Log: logf,
-		Templating: r.opts.Templating}
+		Templating: r.opts.Templating, Git: r.opts.Git,
+		AllowFileRemotes: r.opts.AllowFileRemotes}
 	if r.opts.Catalog != nil {
 		x.Catalog = r.opts.Catalog(task.CreatedBy)
 	}
+	if x.Completed, err = r.completedSteps(ctx, task.ID); err != nil {
+		return nil, err
+	}
 	return x.Run(ctx)
+}
+
+// completedSteps reads the outputs of the steps that completed in the
+// task's earlier attempts (a retry, or a run a dead runner left) from its
+// log.
+func (r *Runner) completedSteps(ctx context.Context, id string) (map[string]map[string]any, error) {
+	events, err := r.st.TaskEvents(ctx, id, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading the task's earlier attempts: %w", err)
+	}
+	var done map[string]map[string]any
+	for _, e := range events {
+		if e.Type != store.TaskEventLog {
+			continue
+		}
+		var l LogLine
+		if json.Unmarshal(e.Body, &l) != nil || l.Status != "completed" || l.StepID == "" {
+			continue
+		}
+		if done == nil {
+			done = map[string]map[string]any{}
+		}
+		if l.Output == nil {
+			l.Output = map[string]any{}
+		}
+		done[l.StepID] = l.Output
+	}
+	return done, nil
 }
 
 // heartbeat renews the task's lease until ctx ends, and cancels ctx when

@@ -252,6 +252,47 @@ func TestRunnerFailsAndRetries(t *testing.T) {
 	})
 }
 
+// TestRunnerRetryKeepsExternalSteps retries a task whose step after a
+// publish failed: the workspace steps run again, the publish does not,
+// and its output reaches the steps after it and the task's output.
+func TestRunnerRetryKeepsExternalSteps(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		publishCalls.Store(0)
+		failOnceCalls.Store(0)
+		f := newFixture(t, e)
+		ref := f.template(t, "publishing", nil, []map[string]any{
+			{"id": "prepare", "name": "Prepare", "action": "debug:log", "input": map[string]any{"message": "preparing"}},
+			{"id": "publish", "name": "Publish", "action": "test:publish", "input": map[string]any{"name": "app"}},
+			{"id": "register", "action": "test:fail-once", "input": map[string]any{"url": "${{ steps.publish.output.url }}"}},
+		}, map[string]any{"links": []any{map[string]any{"title": "Repo", "url": "${{ steps.register.output.registered }}"}}})
+		id, err := f.svc.CreateTask(f.ctx, ref, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := start(t, f.runner(RunnerOptions{}))
+		waitFor(t, "the task to fail", func() bool { return f.status(t, id) == store.TaskFailed })
+		if err := f.svc.Retry(f.ctx, id, nil); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the retried task to complete", func() bool { return f.status(t, id) == store.TaskCompleted })
+		stop()
+		if n := publishCalls.Load(); n != 1 {
+			t.Errorf("the publish step ran %d times, want once", n)
+		}
+		task, _ := f.svc.Task(f.ctx, id)
+		if want := `{"links":[{"title":"Repo","url":"https://git.example/app?call=1"}]}`; string(task.Output) != want {
+			t.Errorf("output = %s, want %s", task.Output, want)
+		}
+		_, text := f.events(t, id)
+		if n := strings.Count(text, "preparing"); n != 2 {
+			t.Errorf("the workspace step ran %d times, want twice:\n%s", n, text)
+		}
+		if !strings.Contains(text, "Skipping step Publish: it completed in an earlier attempt; its output is kept") {
+			t.Errorf("the log does not say the publish step was kept:\n%s", text)
+		}
+	})
+}
+
 func TestRunnerCancel(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
 		f := newFixture(t, e)
@@ -322,7 +363,7 @@ func TestRunnerRecovery(t *testing.T) {
 		if n := strings.Count(text, `"message":"first step"`); n != 2 {
 			t.Errorf("the first step ran %d times, want 2 (from the start again):\n%s", n, text)
 		}
-		for _, want := range []string{`"stepId":"block","status":"cancelled"`, "recovered ", "not assumed to be idempotent"} {
+		for _, want := range []string{`"stepId":"block","status":"cancelled"`, "recovered ", "Steps that publish or register and had completed are not run again"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("events lack %q:\n%s", want, text)
 			}

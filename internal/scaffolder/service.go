@@ -15,6 +15,7 @@ import (
 	"github.com/atrium-dev/atrium/internal/auth"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
 	"github.com/atrium-dev/atrium/internal/store"
 )
@@ -31,6 +32,7 @@ type Service struct {
 	st        *store.Store
 	templates Templates
 	authz     Authorizer // nil: everything allowed
+	git       *githost.Host
 }
 
 // NewService returns a service storing tasks in st and reading templates
@@ -38,6 +40,10 @@ type Service struct {
 func NewService(st *store.Store, templates Templates) *Service {
 	return &Service{st: st, templates: templates}
 }
+
+// SetGit gives dry runs Atrium's own git host, so that publish:git
+// reports the URLs a real run would publish to.
+func (s *Service) SetGit(h *githost.Host) { s.git = h }
 
 // CreateTask checks values against the parameters of the template
 // templateRef and stores a task running it for the identity ctx carries.
@@ -147,8 +153,11 @@ func (s *Service) Cancel(ctx context.Context, id string) (store.TaskStatus, erro
 	return status, s.audit(ctx, AuditTaskCancelled, id)
 }
 
-// Retry runs a failed or cancelled task again from its first step, with
-// secrets (those it had were cleared when it ended).
+// Retry runs a failed or cancelled task again, with secrets (those it had
+// were cleared when it ended). Steps run again from the first, to rebuild
+// the workspace, except those of External actions (publish:git,
+// catalog:register) that completed before: their outputs are kept, so the
+// retry goes on from the step that failed without publishing twice.
 func (s *Service) Retry(ctx context.Context, id string, secrets map[string]string) error {
 	if err := s.authorize(ctx, TaskCreate, AuditTaskRetried, auditTarget(id)); err != nil {
 		return err
@@ -242,7 +251,7 @@ func (s *Service) DryRun(ctx context.Context, templateJSON json.RawMessage, valu
 		spec.User.Ref = id.UserRef
 	}
 	res := &DryRunResult{Files: map[string][]byte{}}
-	x := &Execution{Spec: &spec, TemplateDir: templateDir, Workspace: ws, DryRun: true,
+	x := &Execution{Spec: &spec, TemplateDir: templateDir, Workspace: ws, DryRun: true, Git: s.git,
 		Log: func(l LogLine) { res.Log = append(res.Log, l) }}
 	out, runErr := x.Run(ctx)
 	res.Output = out

@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/atrium-dev/atrium/internal/auth"
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/scaffolder"
 )
 
 // The Create pages, Backstage's /create: software templates (kind
@@ -38,6 +40,12 @@ type Scaffolder interface {
 	// Secret, kept out of the task's stored values). It returns the task
 	// id, or a derrors.Invalid error whose message names the field.
 	CreateTask(ctx context.Context, template entity.Ref, values map[string]any, secrets map[string]string) (taskID string, err error)
+	// DryRun runs a template (the entity as JSON) with values and the
+	// template's files (by slash-separated path) without storing or
+	// publishing anything, for the template editor. A step that fails
+	// gives the result so far with the error; a caller without the
+	// permission scaffolder.action.execute gets a derrors.Forbidden error.
+	DryRun(ctx context.Context, templateJSON json.RawMessage, values map[string]any, files map[string][]byte) (*scaffolder.DryRunResult, error)
 }
 
 // maxTemplates caps the templates the Create page lists.
@@ -240,31 +248,72 @@ func (h *handler) loadTemplate(r *http.Request) (*loadedTemplate, error) {
 	if err := json.Unmarshal(raw, &params); err != nil {
 		return nil, err
 	}
-	t := &loadedTemplate{ref: e.Ref(), card: templateCardOf(e), pickers: map[string][]option{}}
-	if t.steps, err = parseSteps(params.Spec.Parameters); err != nil {
-		return nil, derrors.Invalid("The template's parameters cannot be read: %v", err)
-	}
-	for _, st := range t.steps {
-		var ferr error
-		walkFields(st.Fields, func(f *formField) {
-			if f.Control != "entity" || ferr != nil {
-				return
-			}
-			f.Options, ferr = h.pickerOptions(ctx, f)
-			t.pickers[f.Name] = f.Options
-		})
-		if ferr != nil {
-			return nil, ferr
-		}
+	t := &loadedTemplate{ref: e.Ref(), card: templateCardOf(e)}
+	if t.steps, t.pickers, err = h.buildForm(ctx, params.Spec.Parameters); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
 
-// pickerOptions are the entities an entity picker offers: values are
-// refs, without the kind when it is the picker's defaultKind (and the
-// namespace when it is the default one), as Backstage writes them.
+// buildForm parses a template's spec.parameters into its form, with the
+// entity pickers' options from the catalog (by field name).
+func (h *handler) buildForm(ctx context.Context, parameters json.RawMessage) ([]*formStep, map[string][]option, error) {
+	steps, err := parseSteps(parameters)
+	if err != nil {
+		return nil, nil, derrors.Invalid("The template's parameters cannot be read: %v", err)
+	}
+	pickers := map[string][]option{}
+	for _, st := range steps {
+		var ferr error
+		walkFields(st.Fields, func(f *formField) {
+			if (f.Control != "entity" && f.Control != "entities") || ferr != nil {
+				return
+			}
+			f.Options, ferr = h.pickerOptions(ctx, f)
+			pickers[f.Name] = f.Options
+		})
+		if ferr != nil {
+			return nil, nil, ferr
+		}
+	}
+	return steps, pickers, nil
+}
+
+// pickerOptions are the entities an entity picker offers: those its
+// catalog filter matches; for an OwnedEntityPicker, only those owned by
+// the signed-in user or one of the user's groups (the identity's
+// ownership refs against the entities' ownedBy relations, as Backstage's
+// useOwnedEntities does); for a MyGroupsPicker, the groups whose members
+// include the user. MyGroupsPicker reads the catalog's membership (the
+// groups' hasMember relations, as Backstage does) rather than the
+// identity's ownership refs: those may also hold the parent groups a
+// user owns through, of which the user is not a member. Without a
+// signed-in user both offer nothing, and f.Note says why.
 func (h *handler) pickerOptions(ctx context.Context, f *formField) ([]option, error) {
-	page, err := h.c.QueryEntities(ctx, catalog.Query{Filter: f.picker, Limit: maxPickerEntities,
+	expr := f.picker
+	id, signed := auth.IdentityFrom(ctx)
+	switch f.pickFrom {
+	case pickOwned:
+		if !signed || len(id.OwnershipRefs) == 0 {
+			f.Note = "Sign in to choose from the entities you own: nothing can be offered to an anonymous visitor."
+			return nil, nil
+		}
+		own := filter.Match{Key: "relations.ownedby"}
+		for _, r := range id.OwnershipRefs {
+			own.Values = append(own.Values, strings.ToLower(r))
+		}
+		expr = filter.All{Exprs: append([]filter.Expr{own}, nonNil(f.picker)...)}
+	case pickGroups:
+		if !signed || id.UserRef == "" {
+			f.Note = "Sign in to choose one of your groups: an anonymous visitor belongs to none."
+			return nil, nil
+		}
+		expr = filter.All{Exprs: []filter.Expr{
+			filter.Match{Key: "relations.hasmember", Values: []string{strings.ToLower(id.UserRef)}},
+			filter.Match{Key: "kind", Values: []string{"group"}},
+		}}
+	}
+	page, err := h.c.QueryEntities(ctx, catalog.Query{Filter: expr, Limit: maxPickerEntities,
 		Order: []filter.Order{{Field: "metadata.name"}}})
 	if err != nil {
 		return nil, err
@@ -276,20 +325,29 @@ func (h *handler) pickerOptions(ctx context.Context, f *formField) ([]option, er
 			return nil, err
 		}
 		ref := e.Ref()
-		value := ref.Key()
-		if f.defaultKind != "" {
-			value = humanizeRef(entity.Ref{Kind: strings.ToLower(ref.Kind), Namespace: ref.Namespace, Name: ref.Name}, f.defaultKind)
-			if f.pickNS != "" && !strings.EqualFold(f.pickNS, entity.DefaultNamespace) && strings.EqualFold(ref.Namespace, f.pickNS) {
-				value = strings.TrimPrefix(value, ref.Namespace+"/")
-			}
-		}
 		label := humanizeRef(ref, "")
 		if dn := e.DisplayName(); dn != ref.Name {
 			label = dn + " (" + label + ")"
 		}
-		out = append(out, option{Value: value, Label: label})
+		out = append(out, option{Value: f.refValue(ref), Label: label})
+	}
+	if len(out) == 0 {
+		switch f.pickFrom {
+		case pickOwned:
+			f.Note = "You own no entities that this field offers."
+		case pickGroups:
+			f.Note = "You are not a member of any group in the catalog."
+		}
 	}
 	return out, nil
+}
+
+// nonNil returns the expression as a list, empty when it is nil.
+func nonNil(e filter.Expr) []filter.Expr {
+	if e == nil {
+		return nil
+	}
+	return []filter.Expr{e}
 }
 
 // path returns the URL of one of t's pages.
@@ -417,10 +475,13 @@ func reviewRows(rs *reviewStep, fields []*formField, prefix string) {
 		case "select", "radio":
 			row.Value = optionLabel(f.Options, strings.TrimSpace(f.Value))
 		case "entity":
-			row.Value = strings.TrimSpace(f.Value)
-			if i := slices.IndexFunc(f.Options, func(o option) bool { return o.Value == row.Value }); i >= 0 {
-				row.Value = f.Options[i].Label
+			row.Value = entityLabel(f.Options, strings.TrimSpace(f.Value))
+		case "entities":
+			var labels []string
+			for _, val := range f.picked {
+				labels = append(labels, entityLabel(f.Options, val))
 			}
+			row.Value = strings.Join(labels, ", ")
 		case "lines":
 			row.Value = strings.Join(strings.Fields(strings.ReplaceAll(f.Value, "\n", " ")), ", ")
 		default:
@@ -434,6 +495,16 @@ func reviewRows(rs *reviewStep, fields []*formField, prefix string) {
 		}
 		rs.Rows = append(rs.Rows, row)
 	}
+}
+
+// entityLabel is how the review shows an entity picker's value: the
+// entity's title and ref when it is one of those offered, else the ref
+// typed in.
+func entityLabel(opts []option, v string) string {
+	if i := slices.IndexFunc(opts, func(o option) bool { return o.Value == v }); i >= 0 {
+		return opts[i].Label
+	}
+	return v
 }
 
 // optionLabel is the label of the option with value v, or v.

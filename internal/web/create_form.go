@@ -31,9 +31,12 @@ import (
 //   - title, description, default, required, ui:help, ui:placeholder,
 //     ui:autofocus, ui:options.rows, ui:backstage.review.show, and
 //     ui:order on an object (see orderProps on why it matters here);
-//   - the catalog-backed fields EntityPicker and OwnerPicker (a select of
-//     the entities ui:options.catalogFilter matches), EntityNamePicker,
-//     EntityTagsPicker and RepoUrlPicker;
+//   - the catalog-backed fields EntityPicker, OwnerPicker,
+//     OwnedEntityPicker, MultiEntityPicker and MyGroupsPicker (see
+//     pickerOptions for what each offers; allowArbitraryValues, true by
+//     default as in Backstage, turns the closed select into a text input
+//     with a list of suggestions), EntityNamePicker, EntityTagsPicker and
+//     RepoUrlPicker;
 //   - conditional properties: dependencies (oneOf branches keyed on a
 //     const or enum of the controlling property, or a plain schema
 //     dependency) and if/then/else (also inside allOf) on a const or enum.
@@ -63,7 +66,7 @@ type formField struct {
 	Label, Description, Help, Placeholder string
 	// Control is how it is entered: text, textarea, password, number,
 	// checkbox, select, radio, checkboxes, multiselect, lines, object,
-	// entity, tags or repo.
+	// entity, entities, tags or repo.
 	Control string
 	// InputType is the type attribute of a text input (text, email, url,
 	// date).
@@ -89,6 +92,14 @@ type formField struct {
 	// Secret keeps the value out of the task's stored values (and masks
 	// it on review); HideReview leaves it off the review.
 	Secret, HideReview bool
+	// Arbitrary lets an entity picker take refs typed in, not only the
+	// entities offered (ui:options.allowArbitraryValues); Other holds the
+	// refs typed into a MultiEntityPicker, one a line.
+	Arbitrary bool
+	Other     string
+	// Note says why a picker offers nothing (no one is signed in, or the
+	// user owns nothing it may offer).
+	Note string
 
 	// inactive is set when its condition does not hold: it is neither
 	// validated nor sent.
@@ -98,9 +109,15 @@ type formField struct {
 	min, max *float64
 	re       *regexp.Regexp
 	// picker is the catalog filter of an entity picker, defaultKind and
-	// defaultNS the parts its values leave out.
+	// pickNS the parts its values leave out; pickFrom narrows what it
+	// offers to the user's (pickOwned, pickGroups). parseKind is the kind
+	// of a typed ref that has none, kinds those a typed ref may have (any
+	// when empty).
 	picker               filter.Expr
 	defaultKind, pickNS  string
+	pickFrom, parseKind  string
+	kinds                []string
+	picked               []string // a MultiEntityPicker's checked values, for the review
 	defaultVal           any
 	minItems, maxItems   int
 	entityName, tagsList bool
@@ -488,20 +505,44 @@ func parseField(path, key string, s *jobj, required bool) *formField {
 	f.minItems, f.maxItems = s.integer("minItems"), s.integer("maxItems")
 	widget := s.str("ui:widget")
 
-	switch s.str("ui:field") {
-	case "EntityPicker", "OwnerPicker":
+	switch field := s.str("ui:field"); field {
+	case "EntityPicker", "OwnerPicker", "OwnedEntityPicker", "MultiEntityPicker":
 		f.Control, f.typ = "entity", "string"
+		if field == "MultiEntityPicker" {
+			f.Control, f.typ = "entities", "array"
+		}
+		if field == "OwnedEntityPicker" {
+			f.pickFrom = pickOwned
+		}
 		f.defaultKind, f.pickNS = opts.str("defaultKind"), opts.str("defaultNamespace")
-		f.picker = catalogFilter(opts.get("catalogFilter"))
+		// Backstage's default: refs may be typed in unless a template says no.
+		f.Arbitrary = opts.get("allowArbitraryValues") != false
+		cf := opts.get("catalogFilter")
+		f.picker = catalogFilter(cf)
+		f.kinds = filterKinds(cf)
 		if f.picker == nil {
 			kinds := opts.strs("allowedKinds")
-			if kinds == nil && s.str("ui:field") == "OwnerPicker" {
+			if kinds == nil && field == "OwnerPicker" {
 				kinds = []string{"Group", "User"}
 			}
 			if kinds != nil {
 				f.picker = catalogFilter(map[string]any{"kind": kinds})
+				f.kinds = kinds
 			}
 		}
+		f.parseKind = f.defaultKind
+		switch {
+		case f.parseKind != "":
+		case len(f.kinds) == 1:
+			f.parseKind = f.kinds[0]
+		case field == "OwnerPicker":
+			// Backstage's OwnerPicker reads a bare name as a group.
+			f.parseKind = "Group"
+		}
+		return f
+	case "MyGroupsPicker":
+		f.Control, f.typ, f.pickFrom = "entity", "string", pickGroups
+		f.kinds, f.parseKind = []string{"Group"}, "Group"
 		return f
 	case "EntityNamePicker":
 		f.Control, f.typ, f.InputType, f.entityName = "text", "string", "text", true
@@ -655,6 +696,120 @@ func catalogFilter(v any) filter.Expr {
 	return nil
 }
 
+// filterKinds returns the kinds a catalogFilter allows, when every one of
+// its alternatives names them; nil when any kind may match.
+func filterKinds(v any) []string {
+	var alts []*jobj
+	switch v := v.(type) {
+	case *jobj:
+		alts = []*jobj{v}
+	case []any:
+		for _, it := range v {
+			o, ok := it.(*jobj)
+			if !ok {
+				return nil
+			}
+			alts = append(alts, o)
+		}
+	}
+	var kinds []string
+	for _, o := range alts {
+		var ks []string
+		for _, k := range o.ks() {
+			if strings.EqualFold(k, "kind") {
+				ks = o.strs(k)
+			}
+		}
+		if ks == nil {
+			return nil
+		}
+		for _, k := range ks {
+			if !slices.ContainsFunc(kinds, func(x string) bool { return strings.EqualFold(x, k) }) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	return kinds
+}
+
+// Where a picker's entities come from, besides its catalog filter.
+const (
+	// pickOwned offers the entities the signed-in user owns, directly or
+	// through a group (OwnedEntityPicker).
+	pickOwned = "owned"
+	// pickGroups offers the groups the signed-in user is a member of
+	// (MyGroupsPicker).
+	pickGroups = "groups"
+)
+
+// refValue is how a picker writes ref as a value: without the kind when
+// it is the picker's defaultKind, and without the namespace when it is
+// the default one or the picker's defaultNamespace, as Backstage's
+// humanizeEntityRef writes them; the whole ref when the picker has no
+// defaultKind. MyGroupsPicker always gives the whole ref.
+func (f *formField) refValue(ref entity.Ref) string {
+	if f.defaultKind == "" || f.pickFrom == pickGroups {
+		return ref.Key()
+	}
+	value := humanizeRef(entity.Ref{Kind: strings.ToLower(ref.Kind), Namespace: ref.Namespace, Name: ref.Name}, f.defaultKind)
+	if f.pickNS != "" && !strings.EqualFold(f.pickNS, entity.DefaultNamespace) && strings.EqualFold(ref.Namespace, f.pickNS) {
+		value = strings.TrimPrefix(value, ref.Namespace+"/")
+	}
+	return value
+}
+
+// refOf reads a picker's value back as a ref, with the picker's default
+// kind and namespace.
+func (f *formField) refOf(value string) (entity.Ref, error) {
+	return entity.ParseRef(value, entity.RefDefaults{Kind: f.parseKind, Namespace: f.pickNS})
+}
+
+// pickRef checks one value of an entity picker: one of the entities
+// offered, or, where arbitrary values are allowed, a well-formed ref of
+// an allowed kind. It returns the value to send (a typed ref naming an
+// offered entity becomes that entity's value), or the problem.
+func (f *formField) pickRef(s string, choices []option) (string, string) {
+	if slices.ContainsFunc(choices, func(o option) bool { return o.Value == s }) {
+		return s, ""
+	}
+	if !f.Arbitrary {
+		return "", fmt.Sprintf("%q is not one of the entities offered.", s)
+	}
+	ref, err := f.refOf(s)
+	if err != nil || !entity.IsValidKind(ref.Kind) || !entity.IsValidDNSLabel(strings.ToLower(ref.Namespace)) || !entity.IsValidObjectName(ref.Name) {
+		form := "kind:namespace/name"
+		if f.parseKind != "" {
+			form = "[kind:][namespace/]name"
+		}
+		return "", fmt.Sprintf("%q is not an entity ref: write it as %s, for example %s.", s, form, f.ExampleRef())
+	}
+	if len(f.kinds) > 0 && !slices.ContainsFunc(f.kinds, func(k string) bool { return strings.EqualFold(k, ref.Kind) }) {
+		kinds := make([]string, len(f.kinds))
+		for i, k := range f.kinds {
+			kinds[i] = kindName(k)
+		}
+		return "", fmt.Sprintf("%q is of kind %s: choose one of kind %s.", s, kindName(ref.Kind), strings.Join(kinds, " or "))
+	}
+	for _, o := range choices {
+		if r, err := f.refOf(o.Value); err == nil && r.Equal(ref) {
+			return o.Value, ""
+		}
+	}
+	return f.refValue(ref), ""
+}
+
+// ExampleRef is an example of a ref the picker takes.
+func (f *formField) ExampleRef() string {
+	kind := f.parseKind
+	if kind == "" && len(f.kinds) > 0 {
+		kind = f.kinds[0]
+	}
+	if kind == "" {
+		kind = "component"
+	}
+	return strings.ToLower(kind) + ":default/name"
+}
+
 // walkFields calls fn on every field, objects' properties after them.
 func walkFields(fields []*formField, fn func(*formField)) {
 	for _, f := range fields {
@@ -672,10 +827,22 @@ func setDefaults(fields []*formField) {
 			for _, v := range d {
 				f.Values = append(f.Values, rawOf(v))
 			}
-			if f.Control == "lines" {
+			switch f.Control {
+			case "lines":
 				f.Value = strings.Join(f.Values, "\n")
-			} else if f.Control == "tags" {
+			case "tags":
 				f.Value = strings.Join(f.Values, ", ")
+			case "entities":
+				// Defaults that are not offered are typed refs.
+				var offered, other []string
+				for _, v := range f.Values {
+					if slices.ContainsFunc(f.Options, func(o option) bool { return o.Value == v }) {
+						offered = append(offered, v)
+					} else {
+						other = append(other, v)
+					}
+				}
+				f.Values, f.Other = offered, strings.Join(other, "\n")
 			}
 		default:
 			f.Value = rawOf(d)
@@ -688,19 +855,24 @@ func setDefaults(fields []*formField) {
 
 // bind fills the fields with what the form holds.
 func bind(fields []*formField, form url.Values) {
-	walkFields(fields, func(f *formField) {
-		switch f.Control {
-		case "object":
-		case "checkboxes", "multiselect":
-			f.Values = form[f.Name]
-		case "repo":
-			f.Repo.Host = strings.TrimSpace(form.Get(f.Name + ".host"))
-			f.Repo.Owner = strings.TrimSpace(form.Get(f.Name + ".owner"))
-			f.Repo.Repo = strings.TrimSpace(form.Get(f.Name + ".repo"))
-		default:
-			f.Value = form.Get(f.Name)
-		}
-	})
+	walkFields(fields, func(f *formField) { bindField(f, form) })
+}
+
+// bindField fills one field with what the form holds for it.
+func bindField(f *formField, form url.Values) {
+	switch f.Control {
+	case "object":
+	case "checkboxes", "multiselect":
+		f.Values = form[f.Name]
+	case "entities":
+		f.Values, f.Other = form[f.Name], form.Get(f.Name+".other")
+	case "repo":
+		f.Repo.Host = strings.TrimSpace(form.Get(f.Name + ".host"))
+		f.Repo.Owner = strings.TrimSpace(form.Get(f.Name + ".owner"))
+		f.Repo.Repo = strings.TrimSpace(form.Get(f.Name + ".repo"))
+	default:
+		f.Value = form.Get(f.Name)
+	}
 }
 
 // splitRepoURL reads a RepoUrlPicker value, "host?owner=o&repo=r".
@@ -802,6 +974,36 @@ func (f *formField) check(choices []option) (any, bool) {
 			return fail("Choose at most %d.", f.maxItems)
 		}
 		return vals, len(vals) > 0
+	case "entities":
+		f.picked = nil
+		var vals []any
+		add := func(v string) {
+			if !slices.Contains(f.picked, v) {
+				f.picked = append(f.picked, v)
+				vals = append(vals, v)
+			}
+		}
+		typed := strings.FieldsFunc(f.Other, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' })
+		for _, v := range append(slices.Clone(f.Values), typed...) {
+			if v = strings.TrimSpace(v); v == "" {
+				continue
+			}
+			val, problem := f.pickRef(v, choices)
+			if problem != "" {
+				return fail("%s", problem)
+			}
+			add(val)
+		}
+		if f.Required && len(vals) == 0 {
+			return fail("Choose at least one.")
+		}
+		if f.minItems > 0 && len(vals) < f.minItems {
+			return fail("Choose at least %d.", f.minItems)
+		}
+		if f.maxItems > 0 && len(vals) > f.maxItems {
+			return fail("Choose at most %d.", f.maxItems)
+		}
+		return vals, len(vals) > 0
 	case "repo":
 		r := f.Repo
 		if r.Host == "" && r.Owner == "" && r.Repo == "" {
@@ -868,10 +1070,12 @@ func (f *formField) check(choices []option) (any, bool) {
 		}
 		return typed(f.enum[i]), true
 	case f.Control == "entity":
-		if !slices.ContainsFunc(choices, func(o option) bool { return o.Value == s }) {
-			return fail("%q is not one of the entities offered.", s)
+		val, problem := f.pickRef(s, choices)
+		if problem != "" {
+			return fail("%s", problem)
 		}
-		return s, true
+		f.Value = val
+		return val, true
 	case f.typ == "number" || f.typ == "integer":
 		n, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {

@@ -92,14 +92,11 @@ func (h *handler) createTask(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range events {
 		v.LastEvent = e.ID
 		var body struct {
-			StepID  string `json:"stepId"`
-			Status  string `json:"status"`
-			Message string `json:"message"`
-			Error   string `json:"error"`
-			Output  struct {
-				Links []struct{ Title, URL, EntityRef string } `json:"links"`
-				Text  []struct{ Title, Content string }        `json:"text"`
-			} `json:"output"`
+			StepID  string     `json:"stepId"`
+			Status  string     `json:"status"`
+			Message string     `json:"message"`
+			Error   string     `json:"error"`
+			Output  taskOutput `json:"output"`
 		}
 		_ = json.Unmarshal(e.Body, &body)
 		switch e.Type {
@@ -110,30 +107,43 @@ func (h *handler) createTask(w http.ResponseWriter, r *http.Request) error {
 			v.Log = append(v.Log, taskLogLine{Step: body.StepID, Message: body.Message})
 		case store.TaskEventCompletion:
 			v.Error = body.Error
-			for _, l := range body.Output.Links {
-				href := safeLink(l.URL)
-				if l.EntityRef != "" {
-					if ref, err := entity.ParseRef(l.EntityRef, entity.RefDefaults{Namespace: entity.DefaultNamespace}); err == nil {
-						href = entityHref(ref)
-					}
-				}
-				title := l.Title
-				if title == "" {
-					title = l.URL + l.EntityRef
-				}
-				if href != "" {
-					v.Links = append(v.Links, taskLink{Title: title, Href: href})
-				}
-			}
-			for _, t := range body.Output.Text {
-				v.Texts = append(v.Texts, taskText{Title: t.Title, Content: t.Content})
-			}
+			v.Links, v.Texts = body.Output.view()
 		}
 	}
 	if !store.TaskStatus(v.Status).Ended() {
 		v.StreamHref = "/api/scaffolder/v2/tasks/" + url.PathEscape(id) + "/eventstream?after=" + strconv.FormatInt(v.LastEvent, 10)
 	}
 	return h.views.render(w, http.StatusOK, "create_task", v)
+}
+
+// taskOutput is the part of a template's rendered output the pages show.
+type taskOutput struct {
+	Links []struct{ Title, URL, EntityRef string } `json:"links"`
+	Text  []struct{ Title, Content string }        `json:"text"`
+}
+
+// view is the output's links (entity refs to their pages; links that
+// are not http(s) dropped) and texts.
+func (o taskOutput) view() (links []taskLink, texts []taskText) {
+	for _, l := range o.Links {
+		href := safeLink(l.URL)
+		if l.EntityRef != "" {
+			if ref, err := entity.ParseRef(l.EntityRef, entity.RefDefaults{Namespace: entity.DefaultNamespace}); err == nil {
+				href = entityHref(ref)
+			}
+		}
+		title := l.Title
+		if title == "" {
+			title = l.URL + l.EntityRef
+		}
+		if href != "" {
+			links = append(links, taskLink{Title: title, Href: href})
+		}
+	}
+	for _, t := range o.Text {
+		texts = append(texts, taskText{Title: t.Title, Content: t.Content})
+	}
+	return links, texts
 }
 
 // safeLink keeps http(s) links and drops anything else (javascript:, data:).

@@ -2,28 +2,62 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/atrium-dev/atrium/internal/auth"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/scaffolder"
 )
 
-// fakeScaffolder records the tasks it is asked to start.
+// fakeScaffolder records the tasks it is asked to start; its dry runs
+// are the real scaffolder's (which needs no database for them).
 type fakeScaffolder struct {
 	mu    sync.Mutex
 	calls []fakeTask
 	// err, if set, is returned instead of starting a task.
 	err error
+	// dryErr, if set, is returned instead of a dry run.
+	dryErr  error
+	dryRuns []fakeDryRun
+}
+
+type fakeDryRun struct {
+	Template json.RawMessage
+	Values   map[string]any
+	Files    map[string][]byte
+}
+
+func (f *fakeScaffolder) DryRun(ctx context.Context, tmpl json.RawMessage, values map[string]any, files map[string][]byte) (*scaffolder.DryRunResult, error) {
+	f.mu.Lock()
+	f.dryRuns = append(f.dryRuns, fakeDryRun{tmpl, values, files})
+	err := f.dryErr
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return scaffolder.NewService(nil, nil).DryRun(ctx, tmpl, values, files)
+}
+
+func (f *fakeScaffolder) lastDryRun() (fakeDryRun, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.dryRuns) == 0 {
+		return fakeDryRun{}, false
+	}
+	return f.dryRuns[len(f.dryRuns)-1], true
 }
 
 type fakeTask struct {
@@ -61,12 +95,26 @@ type createSite struct {
 
 func newCreateSite(t *testing.T, s Scaffolder) *createSite {
 	t.Helper()
+	return newCreateSiteAs(t, s, nil)
+}
+
+// newCreateSiteAs is newCreateSite with requests made as id (nil: no one
+// signed in, with sign-in off).
+func newCreateSiteAs(t *testing.T, s Scaffolder, id *auth.Identity) *createSite {
+	t.Helper()
 	e := env(t)
 	opts := Options{Title: "Atrium"}
 	if s != nil {
 		opts.Scaffolder = s
 	}
-	srv := httptest.NewServer(NewHandler(e.svc, slog.New(slog.DiscardHandler), opts))
+	h := NewHandler(e.svc, slog.New(slog.DiscardHandler), opts)
+	if id != nil {
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(auth.WithIdentity(r.Context(), *id)))
+		})
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	site := &createSite{url: srv.URL, c: e.client()}
 	_, body := site.get(t, "/create/templates/default/every-field")
@@ -242,8 +290,14 @@ func TestCreateValidation(t *testing.T) {
 		{"maximum", func(v url.Values) { v.Set("v.count", "6") }, "f-count", "Enter 5 or less.", ""},
 		{"number", func(v url.Values) { v.Set("v.ratio", "abc") }, "f-ratio", "Enter a number.", `value="abc"`},
 		{"checkboxes", func(v url.Values) { v.Add("v.regions", "mars") }, "f-regions-0", `"mars" is not one of the choices.`, ""},
-		{"picker missing entity", func(v url.Values) { v.Set("v.system", "nope") }, "f-system", `"nope" is not one of the entities offered.`, ""},
+		{"picker not a ref", func(v url.Values) { v.Set("v.system", "not a ref!") }, "f-system", `"not a ref!" is not an entity ref: write it as [kind:][namespace/]name, for example system:default/name.`, `value="not a ref!"`},
+		{"picker wrong kind", func(v url.Values) { v.Set("v.system", "component:default/parcel-api") }, "f-system", `"component:default/parcel-api" is of kind Component: choose one of kind System.`, ""},
 		{"owner outside filter", func(v url.Values) { v.Set("v.owner", "group:default/acme-logistics") }, "f-owner", "is not one of the entities offered.", ""},
+		{"multi picker not a ref", func(v url.Values) { v.Set("v.consumers.other", "route-planner\nno good") }, "f-consumers", `"no good" is not an entity ref`, ""},
+		{"multi picker wrong kind", func(v url.Values) { v.Set("v.consumers.other", "api:route-planner-api") }, "f-consumers", `"api:route-planner-api" is of kind API: choose one of kind Component.`, ""},
+		{"multi picker forged choice", func(v url.Values) { v.Set("v.consumers", "api:route-planner-api") }, "f-consumers", `is of kind API`, ""},
+		{"owned picker anonymous", func(v url.Values) { v.Set("v.mine", "component:default/route-planner") }, "f-mine", `is not one of the entities offered.`, ""},
+		{"groups picker anonymous", func(v url.Values) { v.Set("v.team", "group:default/routing-team") }, "f-team", `is not one of the entities offered.`, ""},
 		{"picker required", func(v url.Values) { v.Del("v.system") }, "f-system", "System is required.", ""},
 		{"entity name", func(v url.Values) { v.Set("v.component", "-bad") }, "f-component", "starting and ending with a letter or digit", `value="-bad"`},
 		{"tags", func(v url.Values) { v.Set("v.labels", "go, Not Valid") }, "f-labels", `"Not Valid" is not a valid tag`, `value="go, Not Valid"`},
@@ -442,6 +496,10 @@ func TestCreatePagesSafe(t *testing.T) {
 	}
 	_, _, pages["review"] = site.post(t, "/create/templates/default/every-field/review", validEveryField())
 	_, _, pages["invalid"] = site.post(t, "/create/templates/default/every-field/review", url.Values{})
+	_, pages["editor"] = site.get(t, "/create/edit?template=default/every-field")
+	_, pages["editor result"] = site.postFiles(t, "/create/edit", url.Values{"yaml": {editorTemplate}, "op": {"run"}, "v.name": {"x"}},
+		upload{"archive", "t.zip", skeleton(t)})
+	_, pages["editor errors"] = site.postFiles(t, "/create/edit", url.Values{"yaml": {"kind: ["}, "op": {"run"}})
 	for name, body := range pages {
 		if m := inline.FindString(body); m != "" {
 			t.Errorf("%s has inline script or style: %q", name, m)
@@ -450,6 +508,140 @@ func TestCreatePagesSafe(t *testing.T) {
 			if !csrfInput.MatchString(f) {
 				t.Errorf("%s: a form lacks the CSRF field", name)
 			}
+		}
+	}
+}
+
+// optionValues lists the values of the options of the select or datalist
+// with the given id.
+func optionValues(t *testing.T, body, id string) []string {
+	t.Helper()
+	re := regexp.MustCompile(`(?s)<(?:select|datalist) id="` + regexp.QuoteMeta(id) + `"[^>]*>(.*?)</(?:select|datalist)>`)
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no select or datalist #%s\n%s", id, excerpt(body))
+	}
+	var out []string
+	for _, o := range regexp.MustCompile(`<option value="([^"]*)"`).FindAllStringSubmatch(m[1], -1) {
+		if o[1] != "" {
+			out = append(out, unescapeHTML(o[1]))
+		}
+	}
+	return out
+}
+
+func TestCreatePickers(t *testing.T) {
+	mateo := auth.User("user:default/mateo-alvarez", []string{"group:default/routing-team"})
+	tests := []struct {
+		name string
+		id   *auth.Identity
+		// want are the values offered, by the id of the select or datalist.
+		want map[string][]string
+		// notes are the fields' notes shown.
+		notes []string
+	}{
+		{"anonymous", nil, map[string][]string{
+			"f-consumers": {"analytics-ingest", "customer-gateway", "eta-predictor", "label-renderer", "route-planner", "shipment-service", "tracking-notifier"},
+			"f-mine":      nil, "f-team": nil,
+		}, []string{"Sign in to choose from the entities you own", "Sign in to choose one of your groups"}},
+		{"signed in", &mateo, map[string][]string{
+			// Owned through the routing team, of the kinds the filter allows
+			// (not the system it also owns).
+			"f-mine": {"api:default/route-planner-api", "component:default/eta-predictor", "component:default/geo-toolkit", "component:default/route-planner"},
+			// A member of the routing team only: not of its parent group,
+			// which the user's ownership refs could hold.
+			"f-team": {"group:default/routing-team"},
+		}, nil},
+		{"signed in, owning nothing", &auth.Identity{Kind: auth.KindUser, UserRef: "user:default/newcomer", OwnershipRefs: []string{"user:default/newcomer"}},
+			map[string][]string{"f-mine": nil, "f-team": nil},
+			[]string{"You own no entities that this field offers.", "You are not a member of any group in the catalog."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site := newCreateSiteAs(t, &fakeScaffolder{}, tt.id)
+			_, body := site.get(t, "/create/templates/default/every-field")
+			for id, want := range tt.want {
+				got := optionValues(t, body, id)
+				if id == "f-consumers" {
+					got = slices.DeleteFunc(got, func(s string) bool { return strings.HasPrefix(s, "script-") })
+				}
+				slices.Sort(got)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s offers (-want +got):\n%s", id, diff)
+				}
+			}
+			for _, n := range tt.notes {
+				if !strings.Contains(unescapeHTML(body), n) {
+					t.Errorf("the form does not say %q", n)
+				}
+			}
+		})
+	}
+
+	// The controls: a closed select where arbitrary values are not
+	// allowed, else a text input with suggestions.
+	_, body := newCreateSite(t, nil).get(t, "/create/templates/default/every-field")
+	for _, w := range []string{
+		`<input id="f-system" type="text" name="v.system" value="" list="f-system-list"`,
+		`<datalist id="f-system-list"><option value="analytics-platform">Analytics Platform (system:analytics-platform)</option>`,
+		`<select id="f-owner" name="v.owner"`,
+		`<select id="f-consumers" name="v.consumers" multiple`,
+		`<label class="sub-label" for="f-consumers-other">Other entity refs, one a line</label>`,
+		`<textarea id="f-consumers-other" name="v.consumers.other"`,
+		`<select id="f-mine" name="v.mine"`,
+		`aria-describedby="f-mine-desc f-mine-help f-mine-note f-mine-error"`,
+		`<p class="hint field-note" id="f-mine-note">`,
+	} {
+		if !strings.Contains(body, w) {
+			t.Errorf("the form lacks %s", w)
+		}
+	}
+}
+
+func TestCreatePickerValues(t *testing.T) {
+	mateo := auth.User("user:default/mateo-alvarez", []string{"group:default/routing-team"})
+	fake := &fakeScaffolder{}
+	site := newCreateSiteAs(t, fake, &mateo)
+	form := validEveryField()
+	// A system not in the catalog yet: arbitrary values are allowed.
+	form.Set("v.system", "system:default/new-system")
+	form["v.consumers"] = []string{"route-planner", "eta-predictor"}
+	form.Set("v.consumers.other", "not-yet-built\nComponent:default/Route-Planner, ops/billing")
+	form.Set("v.mine", "api:default/route-planner-api")
+	form.Set("v.team", "group:default/routing-team")
+	code, _, body := site.post(t, "/create/templates/default/every-field/review", form)
+	if code != http.StatusOK {
+		t.Fatalf("review = %d\n%s", code, excerpt(body))
+	}
+	text := unescapeHTML(body)
+	for _, w := range []string{
+		`<th scope="row">System</th><td>new-system</td>`,
+		`<th scope="row">Consumers</th><td>Route Planner (component:route-planner), ETA Predictor (component:eta-predictor), not-yet-built, ops/billing</td>`,
+		`<th scope="row">One of mine</th><td>Route Planner API (api:route-planner-api)</td>`,
+		`<th scope="row">My team</th><td>Routing (group:routing-team)</td>`,
+	} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the review lacks %s", w)
+		}
+	}
+	hidden := url.Values{}
+	for _, m := range hiddenInputRe.FindAllStringSubmatch(body, -1) {
+		hidden.Add(unescapeHTML(m[1]), unescapeHTML(m[2]))
+	}
+	code, _, body = site.post(t, "/create/templates/default/every-field/create", hidden)
+	if code != http.StatusSeeOther {
+		t.Fatalf("create = %d\n%s", code, excerpt(body))
+	}
+	got, _ := fake.last()
+	want := map[string]any{
+		"system":    "new-system",
+		"consumers": []any{"route-planner", "eta-predictor", "not-yet-built", "ops/billing"},
+		"mine":      "api:default/route-planner-api",
+		"team":      "group:default/routing-team",
+	}
+	for k, w := range want {
+		if diff := cmp.Diff(w, got.Values[k]); diff != "" {
+			t.Errorf("value %s (-want +got):\n%s", k, diff)
 		}
 	}
 }

@@ -20,7 +20,31 @@ func (r *renderer) funcs() template.FuncMap {
 		"breakParts":  breakParts,
 		"has":         slices.Contains[[]string],
 		"min":         func(a, b int) int { return min(a, b) },
+		"bytes":       formatBytes,
 	}
+}
+
+// formatBytes writes a size (an int or int64) in bytes, KB, MB or GB,
+// with one decimal above bytes: "812 bytes", "12.3 KB".
+func formatBytes(n any) string {
+	var v int64
+	switch n := n.(type) {
+	case int:
+		v = int64(n)
+	case int64:
+		v = n
+	}
+	if v < 1024 {
+		return strconv.FormatInt(v, 10) + " " + plural(int(v), "byte", "bytes")
+	}
+	f, unit := float64(v)/1024, "KB"
+	for _, u := range []string{"MB", "GB", "TB"} {
+		if f < 1024 {
+			break
+		}
+		f, unit = f/1024, u
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " " + unit
 }
 
 // breakParts cuts s after each '.', ':' and '/', for the "wrappable"
@@ -97,6 +121,8 @@ var icons = map[string]string{
 	"signin":   `<path d="M14 4.5h4.5v15H14"/><path d="M4.5 12h10"/><path d="m11 8 4 4-4 4"/>`,
 	"shield":   `<path d="M12 3.5 5 6v5.5c0 4.3 3 7.6 7 9 4-1.4 7-4.7 7-9V6z"/><path d="m9 12 2.2 2.2L15.5 10"/>`,
 	"history":  `<path d="M4.5 12a7.5 7.5 0 1 0 2.2-5.3"/><path d="M4.5 4.5v3.8h3.8"/><path d="M12 8v4.3l3 1.8"/>`,
+	"folder":   `<path d="M3.5 6.5a1 1 0 0 1 1-1h4.8l2 2h8.2a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1h-15a1 1 0 0 1-1-1z"/>`,
+	"file":     `<path d="M6.5 3.5h7l4 4v13h-11z"/><path d="M13.5 3.5v4h4"/>`,
 }
 
 // icon returns the inline SVG of a named icon, hidden from screen readers

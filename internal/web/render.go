@@ -24,8 +24,10 @@ type renderer struct {
 	version string // content hash of the static files, part of their URLs
 }
 
-// sharedTemplates are parsed into every page: the layout and the partials.
-var sharedTemplates = []string{"templates/layout.html", "templates/partials.html"}
+// sharedTemplates are parsed into every page: the layout, the partials
+// and the fields of the generated template forms (the Create form's and
+// the template editor's).
+var sharedTemplates = []string{"templates/layout.html", "templates/partials.html", "templates/create_fields.html"}
 
 // mustRenderer parses the embedded templates; a template that does not
 // parse is a build defect, so it panics (and every test catches it).

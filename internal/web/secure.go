@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"mime"
 	"net/http"
 
@@ -24,7 +25,9 @@ import (
 //     marks as cross-origin (Sec-Fetch-Site, Origin), and a double-submit
 //     token, kept in an HttpOnly cookie and repeated in a hidden form
 //     field, catches browsers that send neither header;
-//   - caps form bodies at maxFormBytes.
+//   - caps form bodies at maxFormBytes, except on the few routes that
+//     take files (uploadRoutes), which may also be sent as
+//     multipart/form-data, up to their own limit.
 
 // contentSecurityPolicy allows nothing the pages do not use.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
@@ -53,8 +56,9 @@ func csrfToken(ctx context.Context) string {
 var errCSRF = derrors.Forbidden("This form did not come from this page, or it has expired. Go back, reload the page and try again.")
 
 // secure wraps next with the security headers and checks above. fail
-// renders the errors the middleware itself raises.
-func secure(next http.Handler, fail func(http.ResponseWriter, *http.Request, error)) http.Handler {
+// renders the errors the middleware itself raises; uploads maps the
+// paths that take multipart posts (with files) to their body limit.
+func secure(next http.Handler, fail func(http.ResponseWriter, *http.Request, error), uploads map[string]int64) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hdr := w.Header()
@@ -78,9 +82,13 @@ func secure(next http.Handler, fail func(http.ResponseWriter, *http.Request, err
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 		case http.MethodPost:
-			if err := checkPost(w, r, cop, fresh); err != nil {
+			if err := checkPost(w, r, cop, fresh, uploads[r.URL.Path]); err != nil {
 				fail(w, r, err)
 				return
+			}
+			if r.MultipartForm != nil {
+				// r is a copy the server does not clean up after.
+				defer r.MultipartForm.RemoveAll()
 			}
 		default:
 			hdr.Set("Allow", "GET, HEAD, POST")
@@ -91,19 +99,31 @@ func secure(next http.Handler, fail func(http.ResponseWriter, *http.Request, err
 	})
 }
 
-// checkPost accepts a form post only if it is same-origin, url-encoded,
-// small, and repeats the token of the cookie it came with.
-func checkPost(w http.ResponseWriter, r *http.Request, cop *http.CrossOriginProtection, freshToken bool) error {
+// checkPost accepts a form post only if it is same-origin, url-encoded
+// and small (or, where uploadLimit is set, multipart and at most that
+// big), and repeats the token of the cookie it came with.
+func checkPost(w http.ResponseWriter, r *http.Request, cop *http.CrossOriginProtection, freshToken bool, uploadLimit int64) error {
 	if err := cop.Check(r); err != nil {
 		return errCSRF
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/x-www-form-urlencoded" {
+	switch {
+	case mt == "application/x-www-form-urlencoded":
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			return derrors.Invalid("The form could not be read.")
+		}
+	case mt == "multipart/form-data" && uploadLimit > 0:
+		r.Body = http.MaxBytesReader(w, r.Body, uploadLimit)
+		// Held in memory whole: the limit is small enough.
+		if err := r.ParseMultipartForm(uploadLimit); err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				return derrors.Invalid("The form with its files is larger than %d MiB. Send fewer or smaller files.", uploadLimit>>20)
+			}
+			return derrors.Invalid("The form could not be read (a form may carry about 1,000 files at most: send more as an archive).")
+		}
+	default:
 		return derrors.Invalid("Forms must be sent as application/x-www-form-urlencoded.")
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return derrors.Invalid("The form could not be read.")
 	}
 	if freshToken {
 		// No valid cookie came with the post: nothing to compare with.

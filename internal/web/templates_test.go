@@ -10,6 +10,7 @@ import (
 	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
+	"github.com/atrium-dev/atrium/internal/githost"
 )
 
 // samplePages has a view value for every page template, filled so that
@@ -94,6 +95,11 @@ func samplePages() map[string]view {
 		{Name: "v.tg2", ID: "f-tg2", Control: "tags"},
 		{Name: "v.repo", ID: "f-repo", Control: "repo", Repo: repo, Error: "e"},
 		{Name: "v.repo2", ID: "f-repo2", Control: "repo", Repo: &repoInput{}},
+		{Name: "v.e", ID: "f-e", Control: "entity", Arbitrary: true, Options: []option{{Value: "a", Label: "<b>not bold</b>"}}, Note: "<b>not bold</b>"},
+		{Name: "v.e2", ID: "f-e2", Control: "entity", Arbitrary: true},
+		{Name: "v.es", ID: "f-es", Control: "entities", Arbitrary: true, Values: []string{"a"}, Other: "<b>not bold</b>", Options: []option{{Value: "a", Label: "A"}}, Error: "e"},
+		{Name: "v.es2", ID: "f-es2", Control: "entities", Arbitrary: true},
+		{Name: "v.es3", ID: "f-es3", Control: "entities"},
 		{Name: "v.o", ID: "f-o", Control: "object", Label: "O", Required: true, Cond: &fieldCond{Field: "v.c"},
 			Fields: []*formField{{Name: "v.o.x", ID: "f-o-x", Control: "text", InputType: "text"}}},
 	}
@@ -107,11 +113,28 @@ func samplePages() map[string]view {
 		"create_review": &createReviewView{Template: tcard, CreateAction: "/c", EditAction: "/e",
 			Steps:  []reviewStep{{Title: "S", Rows: []reviewRow{{Label: "a", Value: "<b>not bold</b>"}, {Label: "p", Value: "••", Masked: true}}}},
 			Hidden: []hiddenInput{{Name: "v.a", Value: "<b>not bold</b>"}}},
+		"create_edit": &createEditorView{Action: "/create/edit", YAML: "<b>not bold</b>", YAMLErrors: []string{"<b>not bold</b>"},
+			Templates: []option{{Value: "default/t", Label: "<b>not bold</b>"}}, Loaded: "default/t", Stash: "s",
+			Files: []editorFile{{Path: "<b>not bold</b>", Size: 3}}, FilesBytes: 3, FilesError: "<b>not bold</b>",
+			Steps: []*formStep{{Title: "S", Description: "d", Fields: fields}, {Title: "Empty"}}, Shown: []string{"v.t"},
+			Errors: []fieldError{{Anchor: "e-yaml", Label: "Template", Message: "<b>not bold</b>"}}, Message: "<b>not bold</b>",
+			MayNotRun: true, Unavailable: "u",
+			Result: &dryRunView{Error: "<b>not bold</b>", Log: []dryRunLine{{Step: "fetch", Status: "completed", Message: "<b>not bold</b>"}, {Message: "m"}},
+				Links: []taskLink{{Title: "Repo", Href: "https://x"}}, Texts: []taskText{{Title: "Next", Content: "<b>not bold</b>"}},
+				Tree: []*fileNode{{Name: "d", Path: "d", Dir: true, Children: []*fileNode{
+					{Name: "a.txt", Path: "d/a.txt", Size: 9, Content: "<b>not bold</b>", Truncated: true},
+					{Name: "b.bin", Path: "d/b.bin", Size: 4, Binary: true}}}},
+				FileCount: 2, TotalBytes: 13}},
 		"create_task": &createTaskView{ID: "t1", EventsHref: "/api/scaffolder/v2/tasks/t1/events", Known: true, Status: "processing",
 			CreatedBy: "user:default/jane", Steps: []taskStep{{ID: "fetch", Name: "Fetch", Status: "completed"}},
 			Log: []taskLogLine{{Step: "fetch", Message: "done"}}, Links: []taskLink{{Title: "Repo", Href: "https://x"}},
 			Texts: []taskText{{Title: "Next", Content: "go"}}, Error: "boom", StreamHref: "/api/scaffolder/v2/tasks/t1/eventstream?after=1"},
-		"error":    &errorView{Status: 404, Heading: "Not found", Message: "m"},
+		"error": &errorView{Status: 404, Heading: "Not found", Message: "m"},
+		"git":   &gitListView{Repos: []gitRepoItem{{Name: "acme/<b>app</b>", Href: "/git/acme/app", CloneURL: "http://x/git/acme/app.git", HasUpdated: true}}},
+		"git_repo": &gitRepoView{Owner: "acme", Repo: "app", Href: "/git/acme/app", CloneURL: "http://x/git/acme/app.git",
+			View:   &githost.View{Ref: "main", Dir: true, Commit: githost.Commit{Short: "abc1234", Subject: "<i>init</i>"}},
+			Crumbs: []gitCrumb{{Name: "app", Href: "/git/acme/app/tree/main"}}, Branches: []gitCrumb{{Name: "main", Href: "/git/acme/app/tree/main"}},
+			Entries: []gitEntry{{Entry: githost.Entry{Name: "main.go", Mode: "executable", Size: 2048}, Href: "/git/acme/app/blob/main/main.go"}}},
 		"home":     &homeView{Total: 3, Kinds: []kindCount{{Label: "Components", Href: "/catalog", Count: 3}}, CanRegister: true},
 		"catalog":  list,
 		"api_docs": list,
@@ -198,12 +221,16 @@ func TestTemplatesRender(t *testing.T) {
 		"audit":             &auditView{Error: "bad", ErrorField: "from"},
 		"audit_event":       &auditEventView{Event: auditRow{Seq: 1, Target: targetLink{Text: "x"}}, Changes: &changesView{Diff: &diffView{Unaligned: true}}},
 		"entity_history":    &historyView{Entity: entityFrame{Kind: "Component"}, AuditHref: "/audit"},
-		"signin":            &signInView{},
-		"settings":          &settingsView{Signed: true, Service: true, Subject: "ci"},
-		"entity_overview":   &overviewView{Entity: entityFrame{Kind: "Component"}},
-		"location":          &locationView{Location: catalog.Location{ID: "1"}},
-		"home":              &homeView{},
-		"import":            &importView{Locations: []locationRow{{ID: "1", Type: "url", Target: "https://x", Href: "/l"}}},
+		"git":               &gitListView{},
+		"git_repo": &gitRepoView{View: &githost.View{Location: githost.Location{Path: "bin.dat"}, Binary: true, Size: 3},
+			Parent: "/git/acme/app/tree/main"},
+		"signin":          &signInView{},
+		"settings":        &settingsView{Signed: true, Service: true, Subject: "ci"},
+		"entity_overview": &overviewView{Entity: entityFrame{Kind: "Component"}},
+		"location":        &locationView{Location: catalog.Location{ID: "1"}},
+		"home":            &homeView{},
+		"import":          &importView{Locations: []locationRow{{ID: "1", Type: "url", Target: "https://x", Href: "/l"}}},
+		"create_edit":     &createEditorView{Action: "/create/edit", Result: &dryRunView{}},
 	}
 	// Variants of pages whose top-level branches take a third side.
 	thirds := map[string]view{

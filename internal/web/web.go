@@ -102,6 +102,9 @@ type Options struct {
 	// offer. nil lists the templates and renders their forms, but says
 	// that they cannot be run here.
 	Scaffolder Scaffolder
+	// Git is Atrium's own git host, whose repositories /git shows; nil
+	// shows none.
+	Git GitHost
 }
 
 // handler serves the browser routes.
@@ -110,6 +113,8 @@ type handler struct {
 	log   *slog.Logger
 	opts  Options
 	views *renderer
+	// stash keeps the template editor's uploaded files between its posts.
+	stash *fileStash
 }
 
 // NewHandler returns the UI's handler, to be mounted at "/" beside the
@@ -123,7 +128,7 @@ func NewHandler(c Catalog, logger *slog.Logger, opts Options) http.Handler {
 	if opts.Title == "" {
 		opts.Title = "Atrium"
 	}
-	h := &handler{c: c, log: logger, opts: opts, views: mustRenderer()}
+	h := &handler{c: c, log: logger, opts: opts, views: mustRenderer(), stash: newFileStash()}
 	return h.routes()
 }
 
@@ -160,6 +165,11 @@ func (h *handler) routes() http.Handler {
 	handle("POST /create/templates/{namespace}/{name}/edit", h.createEdit)
 	handle("POST /create/templates/{namespace}/{name}/create", h.createRun)
 	handle("GET /create/tasks/{id}", h.createTask)
+	handle("GET /create/edit", h.editorPage)
+	handle("POST /create/edit", h.editorPost)
+	handle("GET /git", h.gitList)
+	handle("GET /git/{owner}/{repo}", h.gitRepo)
+	handle("GET /git/{owner}/{repo}/{rest...}", h.gitRepo)
 	handle("GET /audit", h.auditPage)
 	handle("GET /audit/events/{seq}", h.auditEvent)
 	handle("GET /settings", h.settings)
@@ -170,7 +180,7 @@ func (h *handler) routes() http.Handler {
 	mux.Handle("/api/", http.NotFoundHandler())
 
 	mux.Handle("GET /static/{version}/{file}", h.views.static)
-	return secure(h.gate(mux), h.errorPage)
+	return secure(h.gate(mux), h.errorPage, uploadRoutes)
 }
 
 // audited makes the changes a form post makes carry the request in the

@@ -38,7 +38,8 @@ func init() {
       catalogInfoPath: /catalog-info.yaml
 `,
 		}},
-		Run: runCatalogRegister,
+		Run:      runCatalogRegister,
+		External: true,
 	})
 }
 

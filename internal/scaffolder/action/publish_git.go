@@ -26,6 +26,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
 )
 
@@ -39,7 +40,7 @@ func init() {
   "properties": {
     "repoUrl": {
       "title": "Repository Location",
-      "description": "The remote: https://host/owner/repo.git, ssh://git@host/owner/repo.git, file:///path/to/bare.git, http://... (loopback hosts, or with allowInsecure), or the RepoUrlPicker form host?owner=o&repo=r, which means https://host/o/r.git. Credentials in the URL are refused; use token.",
+      "description": "The remote: https://host/owner/repo.git, ssh://git@host/owner/repo.git, file:///path/to/bare.git, http://... (loopback hosts, or with allowInsecure), or the RepoUrlPicker form host?owner=o&repo=r, which means https://host/o/r.git. When the host is Atrium's own git host (scaffolder.localGit), the repository is created there. Credentials in the URL are refused; use token.",
       "type": "string"
     },
     "defaultBranch": {"title": "Default Branch", "description": "The branch to push, default main", "type": "string"},
@@ -83,7 +84,8 @@ func init() {
       sourcePath: service
 `,
 		}},
-		Run: runPublishGit,
+		Run:      runPublishGit,
+		External: true,
 	})
 }
 
@@ -188,6 +190,41 @@ func parsePickerURL(raw string) (gitRemote, error) {
 	return gitRemote{URL: web + ".git", Web: web, HTTP: true}, nil
 }
 
+// localRepo returns the repository on Atrium's own git host that raw
+// names, as a RepoUrlPicker value (host?owner=o&repo=r with the host's
+// name) or as the repository's URL; nil if raw names another host.
+func localRepo(h *githost.Host, raw string) (*githost.Location, error) {
+	if h == nil {
+		return nil, nil
+	}
+	raw = strings.TrimSpace(raw)
+	if !strings.Contains(raw, "://") {
+		u, err := url.Parse("https://" + raw)
+		if err != nil || !strings.EqualFold(u.Host, h.Name()) {
+			return nil, nil
+		}
+		loc := &githost.Location{Owner: u.Query().Get("owner"), Repo: u.Query().Get("repo")}
+		if err := githost.CheckName("repoUrl: owner", loc.Owner); err != nil {
+			return nil, err
+		}
+		if err := githost.CheckName("repoUrl: repository", loc.Repo); err != nil {
+			return nil, err
+		}
+		return loc, nil
+	}
+	loc, ok, err := h.Parse(raw)
+	if !ok {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("repoUrl: %w", err)
+	}
+	if loc.Ref != "" || loc.Path != "" {
+		return nil, derrors.Invalid("repoUrl: %s names a folder or file; give the repository's URL", raw)
+	}
+	return &loc, nil
+}
+
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
@@ -242,11 +279,33 @@ func runPublishGit(ctx context.Context, rc *RunContext) error {
 		return errorf(id, "%w", derrors.Invalid("sourcePath: %q is not a directory in the workspace", sourcePath))
 	}
 
-	// The repository lives in memory: the workspace gains no .git, as
-	// with Backstage's publish actions, and nothing is left to clean up.
-	repo, err := git.Init(memory.NewStorage(), nil)
+	if strings.HasPrefix(remote.URL, "file://") && !rc.AllowFileRemotes {
+		return errorf(id, "%w", derrors.Forbidden("repoUrl: file:// remotes are turned off (scaffolder.allowFileRemotes)"))
+	}
+	local, err := localRepo(rc.Git, rawURL)
 	if err != nil {
-		return errorf(id, "init repository: %w", err)
+		return errorf(id, "%w", err)
+	}
+	ref := plumbing.NewBranchReferenceName(branch)
+	var repo *git.Repository
+	if local != nil && !rc.IsDryRun {
+		// Atrium's own host: the objects go straight into the bare
+		// repository, and the branch is set last, so a failure leaves
+		// only unreferenced objects.
+		unlock := rc.Git.Lock(local.Owner, local.Repo)
+		defer unlock()
+		if repo, err = rc.Git.Create(local.Owner, local.Repo, branch); err != nil {
+			return errorf(id, "%w", err)
+		}
+		if _, err := repo.Reference(ref, false); err == nil {
+			return errorf(id, "%w", derrors.Conflict("branch %s of %s already has commits; publish:git only pushes to a new branch", branch, rc.Git.URL(local.Owner, local.Repo)))
+		}
+	} else {
+		// The repository lives in memory: the workspace gains no .git, as
+		// with Backstage's publish actions, and nothing is left to clean up.
+		if repo, err = git.Init(memory.NewStorage(), nil); err != nil {
+			return errorf(id, "init repository: %w", err)
+		}
 	}
 	tree, files, err := buildTree(ctx, repo, rc.Workspace, src)
 	if err != nil {
@@ -259,7 +318,22 @@ func runPublishGit(ctx context.Context, rc *RunContext) error {
 	if err != nil {
 		return errorf(id, "commit: %w", err)
 	}
-	ref := plumbing.NewBranchReferenceName(branch)
+	log := rc.logger()
+	if local != nil {
+		web := rc.Git.URL(local.Owner, local.Repo)
+		if rc.IsDryRun {
+			log.Info("Dry run: would publish to "+web, "branch", branch, "files", files, "commit", hash.String())
+		} else {
+			if err := repo.Storer.SetReference(plumbing.NewHashReference(ref, hash)); err != nil {
+				return errorf(id, "publish: %w", err)
+			}
+			log.Info("Published "+web, "branch", branch, "files", files, "commit", hash.String())
+		}
+		rc.output("remoteUrl", rc.Git.CloneURL(local.Owner, local.Repo))
+		rc.output("repoContentsUrl", web+"/tree/"+branch)
+		rc.output("commitHash", hash.String())
+		return nil
+	}
 	if err := repo.Storer.SetReference(plumbing.NewHashReference(ref, hash)); err != nil {
 		return errorf(id, "commit: %w", err)
 	}
@@ -268,7 +342,6 @@ func runPublishGit(ctx context.Context, rc *RunContext) error {
 	if remote.Web != "" {
 		contents = remote.Web + "/tree/" + branch
 	}
-	log := rc.logger()
 	if rc.IsDryRun {
 		log.Info("Dry run: would push to git remote", "remote", remote.URL, "branch", branch, "files", files, "commit", hash.String())
 		rc.output("remoteUrl", remote.URL)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/scaffolder/gittest"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
 )
@@ -201,7 +202,12 @@ func TestPublishGitFileRemote(t *testing.T) {
 	srv.NewBareRepo(t, "app.git")
 	dir := srv.RepoDir(t, "app.git")
 	env := newPublishEnv(t)
-	if err := env.run(t, "publish:git", map[string]any{"repoUrl": "file://" + dir, "defaultBranch": "trunk"}); err != nil {
+	input := map[string]any{"repoUrl": "file://" + dir, "defaultBranch": "trunk"}
+	if err := env.run(t, "publish:git", input); !errors.Is(err, derrors.ErrForbidden) {
+		t.Fatalf("file remote without allowFileRemotes: err = %v, want forbidden", err)
+	}
+	env.rc.AllowFileRemotes = true
+	if err := env.run(t, "publish:git", input); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.Git(t, dir, "log", "-1", "--format=%an <%ae>|%s", "trunk"); got != "Atrium <atrium@localhost>|Initial commit" {
@@ -418,4 +424,88 @@ func FuzzParseRepoURL(f *testing.F) {
 			t.Errorf("accepted %q with credentials: %q", raw, r.URL)
 		}
 	})
+}
+
+func TestPublishGitLocalHost(t *testing.T) {
+	h, err := githost.New("localhost:7007", filepath.Join(t.TempDir(), "git"), "http://localhost:7007/git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	picker := "localhost:7007?owner=acme&repo=app"
+
+	dry := newPublishEnv(t)
+	dry.rc.Git, dry.rc.IsDryRun = h, true
+	if err := dry.run(t, "publish:git", map[string]any{"repoUrl": picker}); err != nil {
+		t.Fatal(err)
+	}
+	if repos, _ := h.Repositories(); len(repos) != 0 {
+		t.Errorf("the dry run created %+v", repos)
+	}
+
+	env := newPublishEnv(t)
+	env.rc.Git = h
+	if err := env.run(t, "publish:git", map[string]any{"repoUrl": picker, "gitCommitMessage": "Create app"}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"remoteUrl":       "http://localhost:7007/git/acme/app.git",
+		"repoContentsUrl": "http://localhost:7007/git/acme/app/tree/main",
+		"commitHash":      env.outputs["commitHash"],
+	}
+	if diff := cmp.Diff(want, env.outputs); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	if dry.outputs["remoteUrl"] != want["remoteUrl"] || dry.outputs["repoContentsUrl"] != want["repoContentsUrl"] {
+		t.Errorf("the dry run's outputs differ: %v", dry.outputs)
+	}
+	v, err := h.View(githost.Location{Owner: "acme", Repo: "app", Path: "service/run.sh"}, 1<<20)
+	if err != nil || v.Commit.Hash != env.outputs["commitHash"] || v.Commit.Subject != "Create app" || string(v.Content) != publishFiles["service/run.sh"] {
+		t.Fatalf("published run.sh = %+v, %v", v, err)
+	}
+	root, err := h.View(githost.Location{Owner: "acme", Repo: "app"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range root.Entries {
+		names = append(names, e.Name)
+	}
+	if diff := cmp.Diff([]string{"service", ".gitignore", "README.md", "catalog-info.yaml"}, names); diff != "" {
+		t.Errorf("root (-want +got), ignored and empty folders left out:\n%s", diff)
+	}
+	dir, _ := h.View(githost.Location{Owner: "acme", Repo: "app", Path: "service"}, 0)
+	modes := map[string]string{}
+	for _, e := range dir.Entries {
+		modes[e.Name] = e.Mode
+	}
+	if modes["run.sh"] != "executable" || modes["link.go"] != "symlink" {
+		t.Errorf("modes = %v", modes)
+	}
+
+	// The URL form names the same repository; its branch now has commits.
+	again := newPublishEnv(t)
+	again.rc.Git = h
+	if err := again.run(t, "publish:git", map[string]any{"repoUrl": "http://localhost:7007/git/acme/app"}); !errors.Is(err, derrors.ErrConflict) {
+		t.Errorf("second publish: err = %v, want a conflict", err)
+	}
+	if err := again.run(t, "publish:git", map[string]any{"repoUrl": "http://localhost:7007/git/acme/app.git", "defaultBranch": "next"}); err != nil {
+		t.Errorf("publish to a new branch: %v", err)
+	}
+
+	for _, bad := range []string{
+		"localhost:7007?owner=../x&repo=app",
+		"localhost:7007?owner=acme&repo=.hidden",
+		"localhost:7007?owner=acme&repo=a.git",
+		"http://localhost:7007/git/acme/app/tree/main",
+		"http://localhost:7007/git/acme",
+	} {
+		env := newPublishEnv(t)
+		env.rc.Git = h
+		if err := env.run(t, "publish:git", map[string]any{"repoUrl": bad}); !errors.Is(err, derrors.ErrInvalid) {
+			t.Errorf("%s: err = %v, want invalid input", bad, err)
+		}
+	}
+	if repos, _ := h.Repositories(); len(repos) != 1 {
+		t.Errorf("repositories after the refusals: %+v", repos)
+	}
 }

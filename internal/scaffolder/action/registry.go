@@ -14,6 +14,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
 )
 
@@ -31,6 +32,12 @@ type Action struct {
 	// Run performs the action. The runner has templated rc.Input and
 	// checked it with ValidateInput.
 	Run func(ctx context.Context, rc *RunContext) error
+	// External is set for actions that change something outside the
+	// task's workspace (a git host, the catalog): when a task is retried
+	// or recovered, such a step that completed before is not run again
+	// and its output is kept. Steps of other actions are run again, to
+	// rebuild the workspace, which does not outlive an attempt.
+	External bool
 }
 
 // Example is a documented use of an action.
@@ -62,6 +69,13 @@ type RunContext struct {
 	// Catalog is the software catalog, for the catalog:* actions; nil
 	// makes them fail with a clear error.
 	Catalog Catalog
+	// Git is the git host Atrium keeps itself: publish:git writes to it
+	// when the repository URL names it. nil if there is none.
+	Git *githost.Host
+	// AllowFileRemotes lets publish:git push to file:// remotes, that is
+	// to any repository on the server's disk the process can write
+	// (scaffolder.allowFileRemotes; off by default).
+	AllowFileRemotes bool
 }
 
 // Catalog is the catalog as the catalog:* actions use it, with the
