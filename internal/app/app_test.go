@@ -176,7 +176,7 @@ func TestExampleCatalogEndToEnd(t *testing.T) {
 	// generated root Location are the two Locations).
 	wantCounts := map[string]int{
 		"Location": 2, "Group": 10, "User": 12, "Domain": 3, "System": 5,
-		"Component": 13, "API": 4, "Resource": 10, "Template": 1,
+		"Component": 13, "API": 4, "Resource": 10, "Template": 3,
 	}
 	if diff := cmp.Diff(wantCounts, counts); diff != "" {
 		t.Errorf("entities per kind (-want +got):\n%s", diff)
@@ -286,7 +286,7 @@ func TestExampleCatalogEndToEnd(t *testing.T) {
 			}},
 			{"or of sets", "kind=domain&filter=kind=template", []string{
 				"domain:default/customer-experience", "domain:default/logistics", "domain:default/platform-foundations",
-				"template:default/go-service",
+				"template:default/docs-site", "template:default/event-consumer", "template:default/go-service",
 			}},
 			{"tag item", "metadata.tags.postgis", []string{"component:default/route-planner", "resource:default/road-network-db"}},
 			{"case-insensitive", "KIND=Api,spec.lifecycle=PRODUCTION,metadata.tags=kafka", []string{"api:default/shipment-events-api"}},
@@ -485,8 +485,8 @@ func TestExampleCatalogByQueryPaging(t *testing.T) {
 	t.Run("totals", func(t *testing.T) {
 		var all byQueryPage
 		getJSON(t, srv, "/api/catalog/entities/by-query?limit=1", &all)
-		if all.TotalItems != 60 {
-			t.Errorf("totalItems of everything = %d, want 60", all.TotalItems)
+		if all.TotalItems != 62 {
+			t.Errorf("totalItems of everything = %d, want 62", all.TotalItems)
 		}
 		var ex byQueryPage
 		getJSON(t, srv, "/api/catalog/entities/by-query?limit=1&totalItems=exclude", &ex)
@@ -556,7 +556,7 @@ func TestExampleCatalogFacets(t *testing.T) {
 
 	getJSON(t, srv, "/api/catalog/entity-facets?facet=kind", &got)
 	wantKinds := []facet{{"API", 4}, {"Component", 13}, {"Domain", 3}, {"Group", 10}, {"Location", 2},
-		{"Resource", 10}, {"System", 5}, {"Template", 1}, {"User", 12}}
+		{"Resource", 10}, {"System", 5}, {"Template", 3}, {"User", 12}}
 	if diff := cmp.Diff(wantKinds, got.Facets["kind"]); diff != "" {
 		t.Errorf("kind facet (-want +got):\n%s", diff)
 	}

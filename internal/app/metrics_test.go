@@ -46,7 +46,7 @@ func TestMetrics(t *testing.T) {
 		`atrium_catalog_queue_depth{queue="processing"} 0`,
 		`atrium_catalog_queue_depth{queue="stitching"} 0`,
 		`atrium_catalog_claim_duration_seconds_count{queue="processing"} 4`, // one claim per processing round of the examples
-		`atrium_catalog_entities{state="processed"} 60`,
+		`atrium_catalog_entities{state="processed"} 62`,
 		`atrium_catalog_entities{state="failed"} 0`,
 		`atrium_http_request_duration_seconds_count{method="GET",route="GET /healthz",code="200"} 1`,
 		`atrium_http_request_duration_seconds_count{method="GET",route="GET /api/catalog/entities",code="200"} 1`,

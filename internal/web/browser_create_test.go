@@ -35,8 +35,8 @@ func TestBrowserCreate(t *testing.T) {
 
 	visit("/create")
 	shot(t, ctx, "create")
-	if n := eval[int](t, ctx, `document.querySelectorAll(".template-card").length`); n != 3 {
-		t.Errorf("%d template cards, want 3", n)
+	if n := eval[int](t, ctx, `document.querySelectorAll(".template-card").length`); n != 5 {
+		t.Errorf("%d template cards, want 5", n)
 	}
 	do(t, ctx, chromedp.Click(chromedp.CSS(`a[href="/create/templates/default/go-service"]`)))
 	waitFor(t, ctx, `location.pathname === "/create/templates/default/go-service" && document.querySelector("#f-name")`)

@@ -180,7 +180,7 @@ func TestCreateList(t *testing.T) {
 		want, notWant []string
 	}{
 		{"all", "/create", []string{"<h1>Create a new component</h1>", "Go service", "Every field <b>bold</b>", "Conditional fields",
-			`id="type-library"`, `id="type-service"`, `id="type-website"`, "3 templates", noScaffolderMessage,
+			`id="type-library"`, `id="type-service"`, `id="type-website"`, "5 templates", noScaffolderMessage,
 			`href="/create/templates/default/go-service"`, `<a href="/create" aria-current="page">`, "routing-team"}, nil},
 		{"text", "/create?text=CONDITIONAL", []string{"Conditional fields", "1 template match these filters", "Clear filters"}, []string{"Go service"}},
 		{"text in description", "/create?text=production-ready", []string{"Go service"}, []string{"Conditional fields"}},
