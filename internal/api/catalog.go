@@ -131,6 +131,7 @@ func Routes() []string {
 		{AuditPrefix, (&auditHandler{}).routeTable()},
 		{PermissionPrefix, (&permissionHandler{}).routeTable()},
 		{ScaffolderPrefix, (&scaffolderHandler{}).routeTable()},
+		{TechDocsPrefix, (&techdocsHandler{}).routeTable()},
 	} {
 		for _, r := range t.routes {
 			method, path, _ := strings.Cut(r.pattern, " ")

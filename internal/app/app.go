@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,8 @@ import (
 	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/auth"
 	"github.com/atrium-dev/atrium/internal/catalog"
+	"github.com/atrium-dev/atrium/internal/catalog/entity"
+	"github.com/atrium-dev/atrium/internal/catalog/filter"
 	"github.com/atrium-dev/atrium/internal/catalog/source"
 	"github.com/atrium-dev/atrium/internal/config"
 	"github.com/atrium-dev/atrium/internal/derrors"
@@ -36,6 +39,8 @@ import (
 	"github.com/atrium-dev/atrium/internal/scaffolder"
 	"github.com/atrium-dev/atrium/internal/scaffolder/action"
 	"github.com/atrium-dev/atrium/internal/store"
+	"github.com/atrium-dev/atrium/internal/techdocs"
+	"github.com/atrium-dev/atrium/internal/techdocs/publish"
 	"github.com/atrium-dev/atrium/internal/web"
 )
 
@@ -61,6 +66,9 @@ type App struct {
 	runner     *scaffolder.Runner
 	// Git is Atrium's own git host (scaffolder.localGit); nil when off.
 	Git *githost.Host
+	// Docs builds and serves TechDocs; publisher stores the sites.
+	Docs      *techdocs.Service
+	publisher publish.Publisher
 
 	// signIn is sign-in and permissions, nil when no provider is
 	// configured; oidc is the OIDC provider's handler once discovered.
@@ -112,6 +120,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		a.Scaffolder.SetAuthorizer(opts.Authorizer)
 	}
 	a.Scaffolder.SetGit(a.Git)
+	pub, err := publish.New(ctx, PublisherConfig(cfg))
+	if err != nil {
+		bus.Close()
+		st.Close()
+		return nil, fmt.Errorf("techdocs.publisher: %w", err)
+	}
+	a.Docs = techdocs.New(techdocs.Options{Catalog: a.Catalog, Store: st, Publisher: pub, Builder: cfg.TechDocs.Builder,
+		Git: a.Git, Logger: log})
+	a.publisher = pub
 	a.runner = scaffolder.NewRunner(st, scaffolder.RunnerOptions{Logger: log,
 		Concurrency:      cfg.Scaffolder.ConcurrentTasksLimit,
 		Git:              a.Git,
@@ -293,7 +310,7 @@ func (a *App) routes() http.Handler {
 	// With sign-in on, every API needs an identity; /api/auth is how one
 	// gets it.
 	protect := func(h http.Handler) http.Handler { return h }
-	webOpts := web.Options{Title: a.cfg.App.Title, Scaffolder: a.Scaffolder}
+	webOpts := web.Options{Title: a.cfg.App.Title, Scaffolder: a.Scaffolder, Docs: a.Docs}
 	if a.Git != nil {
 		webOpts.Git = a.Git
 	}
@@ -307,6 +324,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle(api.CatalogPrefix+"/", protect(api.NewCatalogHandler(a.Catalog, a.log, api.Options{})))
 	mux.Handle(api.AuditPrefix+"/", protect(api.NewAuditHandler(a.Catalog, a.log)))
 	mux.Handle(api.ScaffolderPrefix+"/", protect(api.NewScaffolderHandler(a.Scaffolder, a.Catalog, a.log)))
+	mux.Handle(api.TechDocsPrefix+"/", protect(api.NewTechDocsHandler(a.Docs, a.log)))
 	if a.signIn != nil {
 		mux.Handle(api.PermissionPrefix+"/", protect(api.NewPermissionHandler(a.signIn.currentPolicy, a.Catalog, a.log)))
 	}
@@ -365,6 +383,9 @@ func (a *App) Run(ctx context.Context, ready func(addr string)) error {
 	go func() { workerDone <- a.Catalog.Run(workerCtx) }()
 	go a.warm(workerCtx)
 	var auditWorkers sync.WaitGroup
+	if a.Docs.Builder() == techdocs.BuilderLocal {
+		auditWorkers.Go(func() { a.buildDocs(workerCtx) })
+	}
 	auditWorkers.Go(func() {
 		if err := a.runner.Run(workerCtx); err != nil && workerCtx.Err() == nil {
 			a.log.Error("scaffolder: the task runner stopped", "err", err)
@@ -482,8 +503,89 @@ func (a *App) warm(ctx context.Context) {
 	}
 }
 
+// buildDocs builds, once the catalog has settled after start, the docs of
+// every entity that has some and whose site is missing or stale, one
+// after another, so that the reader shows them without a wait. Replicas
+// share the work through the build leases.
+func (a *App) buildDocs(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if due, stitch, err := a.Store.Pending(ctx); err != nil || due > 0 || stitch > 0 {
+			continue
+		}
+		break
+	}
+	sctx := auth.WithIdentity(ctx, auth.Service("atrium-techdocs"))
+	const pageSize = 500
+	var items []json.RawMessage
+	for offset := 0; ; offset += pageSize {
+		page, err := a.Catalog.QueryEntities(sctx, catalog.Query{
+			Filter: filter.Exists{Key: "metadata.annotations." + techdocs.RefAnnotation}, Limit: pageSize, Offset: offset})
+		if err != nil {
+			a.log.Warn("techdocs: listing the documented entities", "err", err)
+			return
+		}
+		items = append(items, page.Items...)
+		if len(page.Items) < pageSize {
+			break
+		}
+	}
+	built := 0
+	for _, raw := range items {
+		var e struct {
+			Kind     string
+			Metadata struct{ Name, Namespace string }
+		}
+		if json.Unmarshal(raw, &e) != nil {
+			continue
+		}
+		ref := entity.Ref{Kind: e.Kind, Namespace: e.Metadata.Namespace, Name: e.Metadata.Name}
+		updated, err := a.Docs.Sync(sctx, ref, false, func(string) {})
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			a.log.Warn("techdocs: building docs", "entity", ref.String(), "err", err)
+			continue
+		}
+		if updated {
+			built++
+		}
+	}
+	a.log.Info("techdocs: docs are up to date", "entities", len(items), "built", built)
+}
+
 // Close releases the app's resources when Run was not called.
 func (a *App) Close() error {
-	a.closeOnce.Do(func() { a.closeErr = errors.Join(a.Events.Close(), a.Store.Close()) })
+	a.closeOnce.Do(func() {
+		a.Docs.Close() // background builds use the store
+		a.closeErr = errors.Join(a.publisher.Close(), a.Events.Close(), a.Store.Close())
+	})
 	return a.closeErr
+}
+
+// PublisherConfig is techdocs.publisher as the publish package takes it,
+// with the local publisher's folder defaulting into the data folder.
+func PublisherConfig(cfg *config.Config) publish.Config {
+	p := cfg.TechDocs.Publisher
+	var out publish.Config
+	out.Type = p.Type
+	out.Local.PublishDirectory = cfg.TechDocsDir()
+	out.AwsS3.BucketName, out.AwsS3.BucketRootPath = p.AwsS3.BucketName, p.AwsS3.BucketRootPath
+	out.AwsS3.Region, out.AwsS3.Endpoint, out.AwsS3.S3ForcePathStyle = p.AwsS3.Region, p.AwsS3.Endpoint, p.AwsS3.S3ForcePathStyle
+	out.AwsS3.Credentials.AccessKeyID, out.AwsS3.Credentials.SecretAccessKey = p.AwsS3.Credentials.AccessKeyID, p.AwsS3.Credentials.SecretAccessKey
+	out.GoogleGcs.BucketName, out.GoogleGcs.BucketRootPath = p.GoogleGcs.BucketName, p.GoogleGcs.BucketRootPath
+	out.GoogleGcs.ProjectID, out.GoogleGcs.Credentials = p.GoogleGcs.ProjectID, p.GoogleGcs.Credentials
+	out.AzureBlobStorage.ContainerName, out.AzureBlobStorage.BucketRootPath = p.AzureBlobStorage.ContainerName, p.AzureBlobStorage.BucketRootPath
+	out.AzureBlobStorage.Credentials.AccountName = p.AzureBlobStorage.Credentials.AccountName
+	out.AzureBlobStorage.Credentials.AccountKey = p.AzureBlobStorage.Credentials.AccountKey
+	out.AzureBlobStorage.ConnectionString = p.AzureBlobStorage.ConnectionString
+	out.LegacyUseCaseSensitiveTripletPaths = cfg.TechDocs.LegacyUseCaseSensitiveTripletPaths
+	return out
 }

@@ -23,7 +23,7 @@ import (
 )
 
 // examplesDir is the repository's examples folder, found from this file.
-func examplesDir(t *testing.T) string {
+func examplesDir(t testing.TB) string {
 	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
@@ -34,18 +34,22 @@ func examplesDir(t *testing.T) string {
 
 // exampleApp builds the app from the default configuration with the
 // example catalog, ingested to completion, behind an httptest server.
-func exampleApp(t *testing.T) (*app.App, *httptest.Server) {
+func exampleApp(t testing.TB) (*app.App, *httptest.Server) {
 	t.Helper()
 	return exampleAppOn(t, config.Database{Client: config.ClientSQLite, Connection: config.DatabaseConnection{Directory: t.TempDir()}})
 }
 
 // exampleAppOn is exampleApp on the database db.
-func exampleAppOn(t *testing.T, db config.Database) (*app.App, *httptest.Server) {
+func exampleAppOn(t testing.TB, db config.Database) (*app.App, *httptest.Server) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Default()
 	cfg.Backend.Database = db
 	cfg.Catalog.Locations[0].Target = filepath.Join(examplesDir(t), "all.yaml")
+	// On PostgreSQL the data folder is ./data: keep the tests' files out
+	// of the source tree.
+	cfg.TechDocs.Publisher.Local.PublishDirectory = filepath.Join(t.TempDir(), "techdocs")
+	cfg.Scaffolder.LocalGit.Directory = filepath.Join(t.TempDir(), "git")
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

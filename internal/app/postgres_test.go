@@ -88,6 +88,8 @@ func TestCatalogChangesReachOtherReplicas(t *testing.T) {
 		cfg := config.Default()
 		cfg.Backend.Database = config.Database{Client: config.ClientPostgres, Connection: config.DatabaseConnection{String: pgURL}}
 		cfg.Catalog.Locations[0].Target = filepath.Join(examplesDir(t), "all.yaml")
+		cfg.TechDocs.Publisher.Local.PublishDirectory = filepath.Join(t.TempDir(), "techdocs")
+		cfg.Scaffolder.LocalGit.Directory = filepath.Join(t.TempDir(), "git")
 		a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)

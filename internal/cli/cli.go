@@ -32,7 +32,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(), catalogCmd(), auditCmd(), permissionCmd(), templateCmd(), benchCmd())
+	root.AddCommand(serveCmd(), catalogCmd(), auditCmd(), permissionCmd(), templateCmd(), docsCmd(), benchCmd())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := root.ExecuteContext(ctx); err != nil {

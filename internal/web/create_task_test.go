@@ -60,18 +60,23 @@ func TestTaskPage(t *testing.T) {
 	done, _ := json.Marshal(map[string]any{"message": "Run completed with status: completed", "output": map[string]any{
 		"links": []map[string]string{{"title": "Repository", "url": "https://git.example/acme/billing"},
 			{"title": "Evil", "url": "javascript:alert(1)"}, {"title": "In the catalog", "entityRef": "component:default/billing"}},
-		"text": []map[string]string{{"title": "Next", "content": "Run make"}}}})
+		"text": []map[string]string{{"title": "Next", "content": "Run **make** <b>now</b>"}}}})
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	begin, end := logEvent(1, "fetch", "processing", "Beginning"), logEvent(2, "fetch", "completed", "done")
+	begin.CreatedAt, end.CreatedAt = t0, t0.Add(1500*time.Millisecond)
 	finished := &taskScaffolder{status: store.TaskCompleted, events: []store.TaskEvent{
-		logEvent(1, "fetch", "completed", "done"), {ID: 2, TaskID: "t-1", Type: store.TaskEventCompletion, Body: done}}}
+		begin, end, {ID: 3, TaskID: "t-1", Type: store.TaskEventCompletion, Body: done}}}
 	site = newCreateSite(t, finished)
 	_, body = site.get(t, "/create/tasks/t-1")
 	for _, w := range []string{`<a href="https://git.example/acme/billing">Repository</a>`,
-		`<a href="/catalog/default/component/billing">In the catalog</a>`, "Run make", "task-status-completed"} {
+		`<a href="/catalog/default/component/billing">In the catalog</a>`, "Run <strong>make</strong>", "task-status-completed",
+		`<span class="step-duration">1.5s</span>`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("finished task page lacks %q", w)
 		}
 	}
-	if strings.Contains(body, "data-task-stream") || strings.Contains(body, "javascript:") || strings.Contains(body, ">Evil<") {
+	if strings.Contains(body, "data-task-stream") || strings.Contains(body, "javascript:") || strings.Contains(body, ">Evil<") ||
+		strings.Contains(body, "<b>now</b>") {
 		t.Error("a finished task still streams, or shows a javascript: link")
 	}
 	if code, _ := site.get(t, "/create/tasks/nope"); code != http.StatusNotFound {

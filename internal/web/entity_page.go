@@ -93,7 +93,7 @@ func (h *handler) loadEntity(r *http.Request, tab string) (*entityDoc, entityFra
 	if !hasTab(e.Kind, tab) {
 		return nil, entityFrame{}, derrors.NotFound("%s entities have no %s tab.", kindName(e.Kind), tab)
 	}
-	return e, newFrame(e, tab), nil
+	return e, h.withDocsTab(e, newFrame(e, tab)), nil
 }
 
 // newFrame builds the header and tabs of an entity page.

@@ -120,7 +120,7 @@ func samplePages() map[string]view {
 			Errors: []fieldError{{Anchor: "e-yaml", Label: "Template", Message: "<b>not bold</b>"}}, Message: "<b>not bold</b>",
 			MayNotRun: true, Unavailable: "u",
 			Result: &dryRunView{Error: "<b>not bold</b>", Log: []dryRunLine{{Step: "fetch", Status: "completed", Message: "<b>not bold</b>"}, {Message: "m"}},
-				Links: []taskLink{{Title: "Repo", Href: "https://x"}}, Texts: []taskText{{Title: "Next", Content: "<b>not bold</b>"}},
+				Links: []taskLink{{Title: "Repo", Href: "https://x"}}, Texts: []taskText{{Title: "Next", HTML: "<b>bold</b>"}},
 				Tree: []*fileNode{{Name: "d", Path: "d", Dir: true, Children: []*fileNode{
 					{Name: "a.txt", Path: "d/a.txt", Size: 9, Content: "<b>not bold</b>", Truncated: true},
 					{Name: "b.bin", Path: "d/b.bin", Size: 4, Binary: true}}}},
@@ -128,7 +128,7 @@ func samplePages() map[string]view {
 		"create_task": &createTaskView{ID: "t1", EventsHref: "/api/scaffolder/v2/tasks/t1/events", Known: true, Status: "processing",
 			CreatedBy: "user:default/jane", Steps: []taskStep{{ID: "fetch", Name: "Fetch", Status: "completed"}},
 			Log: []taskLogLine{{Step: "fetch", Message: "done"}}, Links: []taskLink{{Title: "Repo", Href: "https://x"}},
-			Texts: []taskText{{Title: "Next", Content: "go"}}, Error: "boom", StreamHref: "/api/scaffolder/v2/tasks/t1/eventstream?after=1"},
+			Texts: []taskText{{Title: "Next", HTML: "<p>go</p>"}}, Error: "boom", StreamHref: "/api/scaffolder/v2/tasks/t1/eventstream?after=1"},
 		"error": &errorView{Status: 404, Heading: "Not found", Message: "m"},
 		"git":   &gitListView{Repos: []gitRepoItem{{Name: "acme/<b>app</b>", Href: "/git/acme/app", CloneURL: "http://x/git/acme/app.git", HasUpdated: true}}},
 		"git_repo": &gitRepoView{Owner: "acme", Repo: "app", Href: "/git/acme/app", CloneURL: "http://x/git/acme/app.git",
@@ -197,6 +197,8 @@ func samplePages() map[string]view {
 			PrevHash: "ab", Hash: "cd", PrevHref: "/audit/events/6", HistoryHref: "/catalog/default/component/a/history", TargetHref: "/audit?target=a",
 			Changes: &changesView{Diff: diff, Patch: &code, Note: "n", Ops: ops},
 		},
+		"docs":        docsListSample(link, pager),
+		"docs_reader": docsReaderSample(link),
 		"entity_history": &historyView{
 			Entity: frame, More: 3, AuditHref: "/audit?target=x", Latest: diff,
 			Versions: []versionRow{
@@ -231,12 +233,14 @@ func TestTemplatesRender(t *testing.T) {
 		"home":            &homeView{},
 		"import":          &importView{Locations: []locationRow{{ID: "1", Type: "url", Target: "https://x", Href: "/l"}}},
 		"create_edit":     &createEditorView{Action: "/create/edit", Result: &dryRunView{}},
+		"docs_reader":     docsReaderNotBuiltSample(),
 	}
 	// Variants of pages whose top-level branches take a third side.
 	thirds := map[string]view{
-		"settings": &settingsView{},
-		"signin":   &signInView{Providers: []signInButton{{Title: "Guest", Href: "/"}}},
-		"error":    &errorView{Status: 403, Heading: "Not allowed"},
+		"settings":    &settingsView{},
+		"signin":      &signInView{Providers: []signInButton{{Title: "Guest", Href: "/"}}},
+		"error":       &errorView{Status: 403, Heading: "Not allowed"},
+		"docs_reader": docsReaderSearchSample(),
 	}
 	for name := range r.pages {
 		if _, ok := samples[name]; !ok {

@@ -105,6 +105,11 @@ type Options struct {
 	// Git is Atrium's own git host, whose repositories /git shows; nil
 	// shows none.
 	Git GitHost
+	// Docs serves the entities' TechDocs to the Docs pages (/docs, the
+	// reader at /docs/{namespace}/{kind}/{name}/ and the Docs tab of
+	// entities with the backstage.io/techdocs-ref annotation). nil turns
+	// them off: no sidebar entry, no tab, and /docs is not found.
+	Docs Docs
 }
 
 // handler serves the browser routes.
@@ -127,6 +132,9 @@ func NewHandler(c Catalog, logger *slog.Logger, opts Options) http.Handler {
 	}
 	if opts.Title == "" {
 		opts.Title = "Atrium"
+	}
+	if opts.Docs != nil {
+		opts.Sidebar = withDocsNav(opts.Sidebar)
 	}
 	h := &handler{c: c, log: logger, opts: opts, views: mustRenderer(), stash: newFileStash()}
 	return h.routes()
@@ -170,6 +178,13 @@ func (h *handler) routes() http.Handler {
 	handle("GET /git", h.gitList)
 	handle("GET /git/{owner}/{repo}", h.gitRepo)
 	handle("GET /git/{owner}/{repo}/{rest...}", h.gitRepo)
+	if h.opts.Docs != nil {
+		handle("GET /docs", h.docsList)
+		handle("GET /docs/{$}", h.docsList)
+		handle("GET /docs/{namespace}/{kind}/{name}", h.docsRedirect)
+		handle("GET /docs/{namespace}/{kind}/{name}/{path...}", h.docsReader)
+		mux.HandleFunc("GET /static/{version}/docs.css", serveDocsCSS)
+	}
 	handle("GET /audit", h.auditPage)
 	handle("GET /audit/events/{seq}", h.auditEvent)
 	handle("GET /settings", h.settings)

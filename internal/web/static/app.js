@@ -234,3 +234,78 @@
     es.addEventListener("cancelled", done);
   }
 })();
+
+// --- TechDocs builds -------------------------------------------------------
+// The docs reader's build panel follows Backstage's sync stream
+// (/api/techdocs/sync/...): "log" events are lines of the build's log
+// (JSON strings, appended as text), "error" ends it with a message, and
+// "finish" ({"updated": bool}) reloads the page to show the docs. Before
+// the first build the panel starts at once; after it, the Rebuild button
+// starts a forced build.
+(function () {
+  "use strict";
+  var panel = document.querySelector("[data-docs-sync]");
+  if (!panel || !window.EventSource) return;
+  var log = panel.querySelector("[data-docs-log]");
+  var status = panel.querySelector("[data-docs-status]");
+  var button = document.querySelector("[data-docs-rebuild]");
+  var running = false;
+  var say = function (text, isError) {
+    status.textContent = text;
+    status.classList.toggle("is-error", !!isError);
+  };
+  var parse = function (data) {
+    try { return JSON.parse(data); } catch (e) { return data; }
+  };
+  var start = function (force) {
+    if (running) return;
+    running = true;
+    panel.hidden = false;
+    log.textContent = "";
+    say(force ? "Rebuilding the docs…" : "Building the docs…");
+    var es = new EventSource(panel.getAttribute("data-docs-sync") + (force ? "?force=true" : ""));
+    var stop = function () {
+      es.close();
+      running = false;
+      if (button) button.disabled = false;
+    };
+    es.addEventListener("log", function (m) {
+      var li = document.createElement("li");
+      li.textContent = String(parse(m.data));
+      log.appendChild(li);
+      log.scrollTop = log.scrollHeight;
+    });
+    es.addEventListener("finish", function (m) {
+      stop();
+      var result = parse(m.data) || {};
+      // A first build that changed nothing reloads once only, so that a
+      // site that cannot be built does not reload the page for ever.
+      var key = "atrium-docs-reloaded:" + location.pathname;
+      if (!force && !result.updated && sessionStorage.getItem(key)) {
+        say("The build finished without producing the docs: see its log.", true);
+        return;
+      }
+      if (!force && !result.updated) sessionStorage.setItem(key, "1");
+      else sessionStorage.removeItem(key);
+      say("Done: loading the docs…");
+      window.location.reload();
+    });
+    // A named "error" event carries the build's message; a bare one is
+    // the connection failing. Either ends the stream: left open, the
+    // EventSource would reconnect and start another build.
+    es.addEventListener("error", function (m) {
+      stop();
+      if (m.data) say("The build failed: " + String(parse(m.data)), true);
+      else say("The build's log is not available: reload the page to try again.", true);
+    });
+  };
+  if (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      start(true);
+      panel.scrollIntoView({ block: "nearest" });
+    });
+  }
+  if (panel.hasAttribute("data-docs-autostart")) start(false);
+})();
