@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -217,16 +219,17 @@ func (r *Runner) execute(ctx context.Context, task store.ScaffolderTask, logf fu
 			return nil, fmt.Errorf("reading the task's secrets: %w", err)
 		}
 	}
-	dir, err := TemplateDir(spec.TemplateInfo.Location)
-	if err != nil {
-		logf(LogLine{Message: err.Error()})
-		return nil, err
-	}
 	tmp, err := os.MkdirTemp(r.opts.WorkDir, "atrium-task-")
 	if err != nil {
 		return nil, fmt.Errorf("making the task's workspace: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	dir, cleanup, err := r.templateDir(spec.TemplateInfo.Location)
+	if err != nil {
+		logf(LogLine{Message: err.Error()})
+		return nil, err
+	}
+	defer cleanup()
 	ws, err := workspace.New(tmp, r.opts.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("making the task's workspace: %w", err)
@@ -243,6 +246,42 @@ func (r *Runner) execute(ctx context.Context, task store.ScaffolderTask, logf fu
 	}
 	return x.Run(ctx)
 }
+
+// templateDir returns the folder of the template's files: beside its
+// catalog file for file locations, or, for a template registered from
+// Atrium's own git host, that folder of the repository copied into a
+// temporary folder, which cleanup removes.
+func (r *Runner) templateDir(location string) (dir string, cleanup func(), err error) {
+	cleanup = func() {}
+	if target, ok := strings.CutPrefix(location, "url:"); ok && r.opts.Git != nil {
+		if loc, ok, err := r.opts.Git.Parse(target); ok {
+			if err != nil {
+				return "", cleanup, err
+			}
+			loc.Path = path.Dir(loc.Path)
+			if loc.Path == "." {
+				loc.Path = ""
+			}
+			dir, err := os.MkdirTemp(r.opts.WorkDir, "atrium-template-")
+			if err != nil {
+				return "", cleanup, err
+			}
+			cleanup = func() { os.RemoveAll(dir) }
+			if _, err := r.opts.Git.Export(loc, dir, templateMaxFiles, templateMaxBytes); err != nil {
+				return "", cleanup, fmt.Errorf("reading the template's files: %w", err)
+			}
+			return dir, cleanup, nil
+		}
+	}
+	dir, err = TemplateDir(location)
+	return dir, cleanup, err
+}
+
+// Bounds on the files of a template read from a repository.
+const (
+	templateMaxFiles = 10_000
+	templateMaxBytes = 100 << 20
+)
 
 // completedSteps reads the outputs of the steps that completed in the
 // task's earlier attempts (a retry, or a run a dead runner left) from its

@@ -4,18 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-git/go-billy/v5/memfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/auth"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/store"
 	"github.com/atrium-dev/atrium/internal/store/storetest"
 )
@@ -417,4 +422,61 @@ func TestDryRun(t *testing.T) {
 	if _, err := svc.DryRun(context.Background(), tmpl, nil, map[string][]byte{"../x": nil}); !errors.Is(err, derrors.ErrInvalid) {
 		t.Errorf("DryRun with a file outside the template = %v, want invalid", err)
 	}
+}
+
+// TestRunnerTemplateFromGitHost runs a template registered from Atrium's
+// own git host: its skeleton is read from the repository.
+func TestRunnerTemplateFromGitHost(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		h, err := githost.New("localhost:7007", filepath.Join(t.TempDir(), "git"), "http://localhost:7007/git")
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlock := h.Lock("acme", "templates")
+		r, err := h.Create("acme", "templates", "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := memfs.New()
+		wr, _ := git.Open(r.Storer, fs)
+		wt, _ := wr.Worktree()
+		for name, content := range map[string]string{
+			"tiny/template.yaml":         "kind: Template\n",
+			"tiny/skeleton/hello.txt":    "hello ${{ values.name }}\n",
+			"tiny/skeleton/sub/deep.txt": "deep\n",
+			"other/secret.txt":           "not the template's\n",
+		} {
+			fs.MkdirAll(filepath.Dir(name), 0o755)
+			f, _ := fs.Create(name)
+			f.Write([]byte(content))
+			f.Close()
+			wt.Add(name)
+		}
+		if _, err := wt.Commit("templates", &git.CommitOptions{Author: &object.Signature{Name: "a", Email: "a@b", When: time.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+		unlock()
+
+		f := newFixture(t, e)
+		f.loc = "url:http://localhost:7007/git/acme/templates/blob/main/tiny/template.yaml"
+		ref := f.template(t, "from-git", nil, []map[string]any{
+			{"id": "fetch", "action": "fetch:template", "input": map[string]any{"url": "./skeleton", "values": map[string]any{"name": "World"}}},
+			{"id": "escape", "action": "fetch:plain", "input": map[string]any{"url": "../other", "targetPath": "other"}},
+		}, nil)
+		id, err := f.svc.CreateTask(f.ctx, ref, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start(t, f.runner(RunnerOptions{Git: h}))
+		waitFor(t, "the task to end", func() bool { return f.status(t, id).Ended() })
+		_, text := f.events(t, id)
+		if !strings.Contains(text, `"stepId":"fetch","status":"completed"`) {
+			t.Errorf("the skeleton was not fetched from the repository:\n%s", text)
+		}
+		// The template's folder is its whole world: its repository's
+		// other folders are out of reach.
+		if f.status(t, id) != store.TaskFailed || !strings.Contains(text, `"stepId":"escape","status":"failed"`) {
+			t.Errorf("fetching outside the template's folder did not fail:\n%s", text)
+		}
+	})
 }

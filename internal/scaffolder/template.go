@@ -225,7 +225,7 @@ func TemplateDir(location string) (string, error) {
 	}
 	if scheme != "file" {
 		return "", derrors.New(derrors.ErrNotImplemented,
-			"template location %q: only templates read from files are supported yet, not %q locations", location, scheme)
+			"template location %q: templates run from files and from Atrium's own git host; those read from other URLs cannot fetch their files yet", location)
 	}
 	if u, err := url.Parse(target); err == nil && u.Scheme == "" && strings.HasPrefix(target, "//") {
 		target = u.Path
