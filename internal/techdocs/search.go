@@ -67,6 +67,16 @@ func (s *Service) Search(ctx context.Context, ref entity.Ref, query string, limi
 		hits = append(hits, Hit{Title: d.Title, Location: d.Location, Snippet: snippet(d.Text, first), Score: score})
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	// A page and its introduction share a location: keep the better.
+	seen := map[string]bool{}
+	kept := hits[:0]
+	for _, h := range hits {
+		if !seen[h.Location] {
+			seen[h.Location] = true
+			kept = append(kept, h)
+		}
+	}
+	hits = kept
 	if limit > 0 && len(hits) > limit {
 		hits = hits[:limit]
 	}

@@ -452,6 +452,19 @@ func TestDocsReaderStale(t *testing.T) {
 	}
 }
 
+func TestDocsReaderFailedRebuild(t *testing.T) {
+	docs := newDocsFixture(t)
+	docs.sites[shipmentRef.Key()].site.State.Error = "mkdocs.yml:3: <b>site_name</b> is required"
+	srv := docsServer(t, docs, nil)
+	_, body := fetch(t, srv.URL+"/docs/default/component/shipment-service/")
+	for _, want := range []string{"The last build failed; these are the docs of the build before it.",
+		"mkdocs.yml:3: &lt;b&gt;site_name&lt;/b&gt; is required", `<h1 id="shipment-service">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the reader lacks %q\n%s", want, excerpt(body))
+		}
+	}
+}
+
 func TestDocsReaderExternalBuilder(t *testing.T) {
 	docs := newDocsFixture(t)
 	docs.sites[shipmentRef.Key()].site.State.Builder = techdocs.BuilderExternal

@@ -110,6 +110,19 @@ var knownKeys = map[string]bool{
 	"google_analytics": true,
 }
 
+// renderedExtensions are the Python-Markdown extensions whose syntax
+// Atrium's renderer always understands (or which change nothing it
+// shows), so listing them is quiet. Others (pymdownx.emoji, mark, caret,
+// keys, snippets, smarty, md_in_html, ...) get a warning.
+var renderedExtensions = map[string]bool{
+	"abbr": true, "admonition": true, "attr_list": true, "def_list": true, "fenced_code": true,
+	"footnotes": true, "tables": true, "toc": true, "codehilite": true, "meta": true, "extra": true,
+	"sane_lists": true, "mdx_truly_sane_lists": true,
+	"pymdownx.details": true, "pymdownx.superfences": true, "pymdownx.tabbed": true, "pymdownx.tasklist": true,
+	"pymdownx.highlight": true, "pymdownx.inlinehilite": true, "pymdownx.magiclink": true, "pymdownx.tilde": true,
+	"pymdownx.extra": true, "pymdownx.betterem": true, "pymdownx.escapeall": true,
+}
+
 // quietPlugins are the plugins whose work the builder does itself.
 var quietPlugins = map[string]bool{"techdocs-core": true, "search": true, "monorepo": true}
 
@@ -238,6 +251,11 @@ func ParseConfig(file string, data []byte) (*Config, []string, error) {
 			cfg.Nav, err = p.nav(v, key, 0)
 		case "markdown_extensions":
 			cfg.MarkdownExtensions, err = p.names(v, key)
+			for _, name := range cfg.MarkdownExtensions {
+				if !renderedExtensions[name] {
+					p.warnf(v, key, "extension %q is not supported: its syntax shows as written", name)
+				}
+			}
 		case "plugins":
 			cfg.Plugins, err = p.names(v, key)
 			for _, name := range cfg.Plugins {

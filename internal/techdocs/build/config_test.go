@@ -141,6 +141,7 @@ markdown_extensions:
 				"mkdocs.yml:2:19: !ENV: environment variables are not read",
 				`mkdocs.yml:10:19: Python YAML tag "!!python/name:os.system" is not supported`,
 				`mkdocs.yml:11:5: Python YAML tag "!!python/name:evil.module" is not supported`,
+				`mkdocs.yml:4:3: markdown_extensions: extension "pymdownx.emoji" is not supported: its syntax shows as written`,
 			},
 		},
 		{
