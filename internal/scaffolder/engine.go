@@ -106,6 +106,9 @@ type Execution struct {
 	Git *githost.Host
 	// AllowFileRemotes lets publish:git push to file:// remotes.
 	AllowFileRemotes bool
+	// StepDone, if set, is told of every step that ran (not of skipped
+	// ones): err is nil when it succeeded, redacted when it failed.
+	StepDone func(step Step, err error)
 	// Completed are the outputs of the steps that completed in earlier
 	// attempts of the task, by step id. Those of External actions are not
 	// run again (see action.Action.External).
@@ -160,6 +163,13 @@ func (x *Execution) Run(ctx context.Context) (map[string]any, error) {
 			continue
 		}
 		out, err := x.runStep(ctx, step, rctx, emit)
+		if x.StepDone != nil && (out != nil || err != nil) {
+			var done error
+			if err != nil {
+				done = redactedError{err, redact(err.Error())}
+			}
+			x.StepDone(step, done)
+		}
 		if err != nil && ctx.Err() != nil {
 			// Cancelled or interrupted, not failed: the runner says which.
 			emit(LogLine{StepID: step.ID, Status: "cancelled", Message: "Step " + step.ID + " was interrupted"})

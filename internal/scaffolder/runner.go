@@ -29,6 +29,9 @@ const (
 	AuditTaskRetried   = "scaffolder.task.retried"
 	AuditTaskCompleted = "scaffolder.task.completed"
 	AuditTaskFailed    = "scaffolder.task.failed"
+	// AuditActionPrefix starts the action of every action run's event,
+	// "scaffolder.action.publish:git": its target is the task.
+	AuditActionPrefix = "scaffolder.action."
 )
 
 // auditTarget is a task's target in the audit log.
@@ -243,6 +246,21 @@ func (r *Runner) execute(ctx context.Context, task store.ScaffolderTask, logf fu
 	}
 	if x.Completed, err = r.completedSteps(ctx, task.ID); err != nil {
 		return nil, err
+	}
+	// Every action run is audited, as the task's creator: the actions
+	// that change things outside the workspace at a higher severity.
+	x.StepDone = func(step Step, stepErr error) {
+		ev := audit.Event{Actor: audit.ParseActor(task.CreatedBy), Action: AuditActionPrefix + step.Action,
+			Target: auditTarget(task.ID), Outcome: audit.Succeeded, Severity: audit.Low}
+		if isExternal(step.Action) {
+			ev.Severity = audit.Medium
+		}
+		if stepErr != nil {
+			ev.Outcome, ev.Error = audit.Failed, "step "+step.ID+": "+stepErr.Error()
+		}
+		if err := r.st.AppendAudit(context.WithoutCancel(ctx), ev); err != nil {
+			r.opts.Logger.Error("scaffolder: audit an action run", "task", task.ID, "step", step.ID, "err", err)
+		}
 	}
 	return x.Run(ctx)
 }

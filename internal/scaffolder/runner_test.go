@@ -215,7 +215,7 @@ func TestRunnerCompletes(t *testing.T) {
 		if strings.Contains(text, "s3cret") || !strings.Contains(text, "token *** for user:default/jane in "+id) {
 			t.Errorf("log not redacted as expected:\n%s", text)
 		}
-		if diff := cmp.Diff([]string{AuditTaskCreated, AuditTaskCompleted}, f.auditActions(t, id)); diff != "" {
+		if diff := cmp.Diff([]string{AuditTaskCreated, AuditActionPrefix + "fetch:template", AuditActionPrefix + "fs:rename", AuditActionPrefix + "debug:log", AuditActionPrefix + "test:echo", AuditActionPrefix + "test:echo", AuditActionPrefix + "debug:log", AuditTaskCompleted}, f.auditActions(t, id)); diff != "" {
 			t.Errorf("audit (-want +got):\n%s", diff)
 		}
 	})
@@ -245,13 +245,22 @@ func TestRunnerFailsAndRetries(t *testing.T) {
 			t.Errorf("the secret is in the events:\n%s", text)
 		}
 
+		evs, err := f.st.AuditEvents(f.ctx, audit.Query{Targets: []string{auditTarget(id)}, After: -1, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			if ev.Action == AuditActionPrefix+"test:fail" && (ev.Outcome != audit.Failed || ev.Error != "step boom: broken ***") {
+				t.Errorf("the failed action's audit event = %+v", ev)
+			}
+		}
 		if err := f.svc.Retry(f.ctx, id, map[string]string{"token": "again"}); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.status(t, id); got != store.TaskOpen {
 			t.Errorf("status after retry = %s, want open", got)
 		}
-		if diff := cmp.Diff([]string{AuditTaskCreated, AuditTaskFailed, AuditTaskRetried}, f.auditActions(t, id)); diff != "" {
+		if diff := cmp.Diff([]string{AuditTaskCreated, AuditActionPrefix + "debug:log", AuditActionPrefix + "test:fail", AuditTaskFailed, AuditTaskRetried}, f.auditActions(t, id)); diff != "" {
 			t.Errorf("audit (-want +got):\n%s", diff)
 		}
 	})
@@ -325,7 +334,7 @@ func TestRunnerCancel(t *testing.T) {
 		if strings.Contains(text, "not reached") {
 			t.Errorf("a step ran after the cancel:\n%s", text)
 		}
-		if diff := cmp.Diff([]string{AuditTaskCreated, AuditTaskCancelled}, f.auditActions(t, id)); diff != "" {
+		if diff := cmp.Diff([]string{AuditTaskCreated, AuditTaskCancelled, AuditActionPrefix + "debug:wait"}, f.auditActions(t, id)); diff != "" {
 			t.Errorf("audit (-want +got):\n%s", diff)
 		}
 	})
