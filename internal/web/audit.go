@@ -10,6 +10,8 @@ import (
 
 	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
+	"github.com/atrium-dev/atrium/internal/scaffolder"
+	"github.com/atrium-dev/atrium/internal/scaffolder/action"
 )
 
 // auditView is the audit log page: a filter form above one page of
@@ -87,12 +89,21 @@ func newTargetLink(target string) targetLink {
 // auditPageSize is how many events a page of the audit log lists.
 const auditPageSize = 50
 
-// auditActions are the actions the filter offers.
-var auditActions = []string{
-	audit.EntityCreated, audit.EntityUpdated, audit.EntityDeleted, audit.EntityOrphaned, audit.EntityConflict,
-	audit.EntityRefreshRequested, audit.LocationCreated, audit.LocationUpdated, audit.LocationDeleted,
-	audit.EventsArchived,
-}
+// auditActions are the actions the filter offers: the catalog's, the
+// scaffolder's tasks', and one per registered scaffolder action.
+var auditActions = func() []string {
+	out := []string{
+		audit.EntityCreated, audit.EntityUpdated, audit.EntityDeleted, audit.EntityOrphaned, audit.EntityConflict,
+		audit.EntityRefreshRequested, audit.LocationCreated, audit.LocationUpdated, audit.LocationDeleted,
+		audit.EventsArchived,
+		scaffolder.AuditTaskCreated, scaffolder.AuditTaskCancelled, scaffolder.AuditTaskRetried,
+		scaffolder.AuditTaskCompleted, scaffolder.AuditTaskFailed,
+	}
+	for _, a := range action.List() {
+		out = append(out, scaffolder.AuditActionPrefix+a.ID)
+	}
+	return out
+}()
 
 // auditOutcomes are the outcomes the filter offers.
 var auditOutcomes = []audit.Outcome{audit.Succeeded, audit.Failed, audit.Denied}
