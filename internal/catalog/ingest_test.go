@@ -867,3 +867,42 @@ func TestOversizedAndMalformedFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestTemplateSpecOrder: a template's spec is served in the order it is
+// written, through ingestion, processing, stitching and refreshes, so
+// that forms list its parameters as the file does.
+func TestTemplateSpecOrder(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng, catalog.Options{})
+		e.write("template.yaml", `apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: ordered
+spec:
+  type: service
+  owner: group:default/team-a
+  parameters:
+    - title: First
+      properties:
+        zeta: {type: string}
+        alpha: {type: string}
+        mid: {type: string}
+  steps:
+    - id: log
+      action: debug:log
+      input: {message: hi}
+`)
+		e.fileRoot("template.yaml")
+		e.sync()
+		for round := range 2 {
+			body, err := e.svc.EntityByRef(context.Background(), entity.Ref{Kind: "Template", Namespace: "default", Name: "ordered"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(body), `"spec":{"type":"service","owner":"group:default/team-a","parameters":[{"title":"First","properties":{"zeta":{"type":"string"},"alpha":{"type":"string"},"mid":`) {
+				t.Errorf("round %d: the spec lost its order: %s", round, body)
+			}
+			e.resync()
+		}
+	})
+}

@@ -52,6 +52,15 @@ func (s *Service) process(ctx context.Context, w store.Work) store.Result {
 	if len(problems) > 0 {
 		return fail(inputErrors(problemMessages(problems)))
 	}
+	if e.Kind == "Template" {
+		// The stored document keeps the spec's order (see emit).
+		var raw struct {
+			Spec json.RawMessage `json:"spec"`
+		}
+		if json.Unmarshal(w.Unprocessed, &raw) == nil {
+			e.KeepSpecOrder(raw.Spec)
+		}
+	}
 	return s.complete(ctx, res, e, edges)
 }
 
@@ -217,6 +226,10 @@ func (s *Service) readTarget(ctx context.Context, typ, target string) ([]source.
 // with the document are reported with file, line and column.
 func (s *Service) emit(ctx context.Context, d *source.Document, typ, file, locRef, origin string) (*emitted, *entity.StatusItem, error) {
 	e, edges, problems := s.check(d.Data)
+	if e != nil && e.Kind == "Template" {
+		// A template's form follows the order its parameters are written in.
+		e.KeepSpecOrder(d.OrderedJSON("spec"))
+	}
 	if e == nil || e.Kind == "" || e.Metadata.Name == "" {
 		// Without a kind and name there is no entity to attach the problem to.
 		return nil, nil, &source.ParseError{File: file, Line: d.Line, Column: d.Column,

@@ -391,9 +391,8 @@ func parseObject(path string, o *jobj) []*formField {
 }
 
 // orderProps orders an object's properties by its ui:order, a list of
-// names where "*" stands for the others (in their order). The catalog
-// stores entities with their keys sorted, so without ui:order a form's
-// fields come in alphabetical order, not the order of the template file.
+// names where "*" stands for the others (in their order, which is the
+// template file's: the catalog keeps a Template's spec in written order).
 func orderProps(props *jobj, order []string) *jobj {
 	if props == nil || len(order) == 0 {
 		return props

@@ -36,6 +36,63 @@ type Entity struct {
 	// Relations and Status are output-only: set when the entity is stitched.
 	Relations []Relation `json:"relations,omitempty"`
 	Status    *Status    `json:"status,omitempty"`
+
+	// KeptSpec is a Template's spec as written (see KeepSpecOrder), and
+	// KeptSpecCanon Spec as encoded when it was kept, which tells whether
+	// Spec has changed since. Both are nil for other kinds.
+	KeptSpec, KeptSpecCanon json.RawMessage `json:"-"`
+}
+
+// plainEntity is Entity without its JSON methods.
+type plainEntity Entity
+
+// KeepSpecOrder keeps raw, the JSON of the entity's Spec with its keys in
+// the order they were written, to be encoded instead of Spec (whose keys
+// a map sorts) for as long as Spec is not changed. Only Templates keep
+// it: the forms generated from spec.parameters follow the order of their
+// properties, as Backstage's do.
+func (e *Entity) KeepSpecOrder(raw json.RawMessage) {
+	if e.Kind != "Template" || len(raw) == 0 || !json.Valid(raw) {
+		return
+	}
+	canon, err := json.Marshal(e.Spec)
+	if err != nil {
+		return
+	}
+	e.KeptSpec, e.KeptSpecCanon = raw, canon
+}
+
+// MarshalJSON encodes the entity, a Template's spec in its kept order.
+func (e Entity) MarshalJSON() ([]byte, error) {
+	if e.KeptSpec != nil {
+		if canon, err := json.Marshal(e.Spec); err == nil && bytes.Equal(canon, e.KeptSpecCanon) {
+			return json.Marshal(struct {
+				APIVersion string          `json:"apiVersion"`
+				Kind       string          `json:"kind"`
+				Metadata   Metadata        `json:"metadata"`
+				Spec       json.RawMessage `json:"spec"`
+				Relations  []Relation      `json:"relations,omitempty"`
+				Status     *Status         `json:"status,omitempty"`
+			}{e.APIVersion, e.Kind, e.Metadata, e.KeptSpec, e.Relations, e.Status})
+		}
+	}
+	return json.Marshal(plainEntity(e))
+}
+
+// UnmarshalJSON decodes an entity, keeping a Template's spec order.
+func (e *Entity) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, (*plainEntity)(e)); err != nil {
+		return err
+	}
+	if e.Kind == "Template" && e.Spec != nil {
+		var w struct {
+			Spec json.RawMessage `json:"spec"`
+		}
+		if json.Unmarshal(b, &w) == nil {
+			e.KeepSpecOrder(w.Spec)
+		}
+	}
+	return nil
 }
 
 // Metadata is an entity's metadata block. Backstage allows extra keys in
