@@ -146,18 +146,20 @@ func (s *Service) Metadata(ctx context.Context, ref entity.Ref) (*publish.Metada
 	return s.opts.Publisher.Metadata(ctx, pubEntity(e.Ref))
 }
 
-// State says what is known of ref's docs. With the local builder, a site
-// not compared with its source for a while is compared in the background,
-// and rebuilt if stale.
+// State says what is known of ref's docs, without reading their source
+// (lists call it for every row); Site also compares the source.
 func (s *Service) State(ctx context.Context, ref entity.Ref) (State, error) {
 	e, err := s.entity(ctx, ref)
 	if err != nil {
 		return State{}, err
 	}
-	return s.state(ctx, e)
+	return s.state(ctx, e, false)
 }
 
-func (s *Service) state(ctx context.Context, e *docsEntity) (State, error) {
+// state is State; with check, a site not compared with its source for a
+// while is compared in the background (local builder), and rebuilt if
+// stale.
+func (s *Service) state(ctx context.Context, e *docsEntity, check bool) (State, error) {
 	st := State{Builder: s.opts.Builder}
 	key := e.Ref.Key()
 	if md, err := s.opts.Publisher.Metadata(ctx, pubEntity(e.Ref)); err == nil {
@@ -176,10 +178,10 @@ func (s *Service) state(ctx context.Context, e *docsEntity) (State, error) {
 	if _, ok := s.builds[key]; ok {
 		st.Building = true
 	}
-	check, checked := s.checks[key]
+	last, checked := s.checks[key]
 	s.mu.Unlock()
-	st.Stale = checked && check.stale
-	if s.opts.Builder == BuilderLocal && !st.Built.IsZero() && (!checked || time.Since(check.at) > s.opts.StaleCheckInterval) {
+	st.Stale = checked && last.stale
+	if check && s.opts.Builder == BuilderLocal && !st.Built.IsZero() && (!checked || time.Since(last.at) > s.opts.StaleCheckInterval) {
 		s.checkInBackground(ctx, e)
 	}
 	return st, nil
@@ -212,7 +214,7 @@ func (s *Service) Site(ctx context.Context, ref entity.Ref) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.state(ctx, e)
+	st, err := s.state(ctx, e, true)
 	if err != nil {
 		return nil, err
 	}
@@ -234,8 +236,11 @@ func (s *Service) site(ctx context.Context, e *docsEntity) (*cachedSite, *publis
 		return c, md, nil
 	}
 	c = &cachedSite{built: md.BuildTimestamp, pages: map[string]*build.PageInfo{}, html: map[string][]byte{}}
-	if err := s.readJSON(ctx, pe, build.SiteFile, &c.info); err != nil {
-		return nil, nil, fmt.Errorf("%s: the published site has no readable %s (was it built by Atrium?): %w", e.Ref, build.SiteFile, err)
+	if err := s.readJSON(ctx, pe, build.SiteFile, &c.info); errors.Is(err, derrors.ErrNotFound) {
+		// Built by MkDocs (techdocs-cli), not by Atrium.
+		c.info = foreignSite(md)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("%s: the published site's %s cannot be read: %w", e.Ref, build.SiteFile, err)
 	}
 	for i := range c.info.Pages {
 		c.pages[c.info.Pages[i].Path] = &c.info.Pages[i]
@@ -295,17 +300,43 @@ func (s *Service) Page(ctx context.Context, ref entity.Ref, p string) (*Page, er
 		c.html[p] = html
 		c.htmlMu.Unlock()
 	}
-	return &Page{Info: *info, HTML: html}, nil
+	page := &Page{Info: *info, HTML: html}
+	if page.Info.TOC == nil {
+		// A page MkDocs built: its TOC comes from its headings.
+		page.Info.TOC = tocOf(html)
+	}
+	return page, nil
 }
 
-// article cuts a built page's body out of the whole document.
+// article cuts a built page's body out of the whole document: between
+// Atrium's markers, or for a page MkDocs built, its <article> (the
+// material theme's, as techdocs-core uses) or its role="main" block (the
+// default theme's).
 func article(doc []byte) []byte {
-	_, rest, ok := bytes.Cut(doc, []byte(build.ArticleStart))
-	if !ok {
-		return nil
+	if _, rest, ok := bytes.Cut(doc, []byte(build.ArticleStart)); ok {
+		body, _, _ := bytes.Cut(rest, []byte(build.ArticleEnd))
+		return body
 	}
-	body, _, _ := bytes.Cut(rest, []byte(build.ArticleEnd))
-	return body
+	for _, open := range [][]byte{[]byte("<article"), []byte(`<div role="main"`)} {
+		i := bytes.Index(doc, open)
+		if i < 0 {
+			continue
+		}
+		j := bytes.IndexByte(doc[i:], '>')
+		if j < 0 {
+			return nil
+		}
+		body := doc[i+j+1:]
+		end := []byte("</article>")
+		if open[1] == 'd' {
+			end = []byte("<footer")
+		}
+		if k := bytes.LastIndex(body, end); k >= 0 {
+			body = body[:k]
+		}
+		return body
+	}
+	return nil
 }
 
 // Asset opens any other file of ref's site.

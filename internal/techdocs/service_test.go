@@ -21,6 +21,7 @@ import (
 	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/store"
 	"github.com/atrium-dev/atrium/internal/store/storetest"
+	"github.com/atrium-dev/atrium/internal/techdocs/build"
 	"github.com/atrium-dev/atrium/internal/techdocs/publish"
 )
 
@@ -369,3 +370,81 @@ func TestSnippet(t *testing.T) {
 }
 
 var _ io.Closer = (publish.Publisher)(nil)
+
+// TestForeignSite serves a site techdocs-cli (MkDocs with the material
+// theme) published: no site.json, pages found from the metadata's files,
+// the article cut from <article>, scripts removed.
+func TestForeignSite(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil, BuilderExternal)
+	ref := e.cat.add("legacy", "file:/x/catalog-info.yaml", "dir:.")
+	site := t.TempDir()
+	page := func(title, body string) string {
+		return `<!doctype html><html><head><title>` + title + `</title><script src="assets/bundle.js"></script></head><body>` +
+			`<div class="md-container"><main><article class="md-content__inner md-typeset">` + body +
+			`</article></main></div><script>alert(1)</script></body></html>`
+	}
+	writeFiles(t, site, map[string]string{
+		"index.html":                 page("Home", `<h1 id="legacy">Legacy</h1><p>Old docs.</p><h2 id="setup">Setup<a class="headerlink" href="#setup">¶</a></h2><script>x()</script>`),
+		"getting-started/index.html": page("Start", `<h1>Getting started</h1><h3 id="install">Install</h3>`),
+		"search/search_index.json":   `{"docs":[{"location":"","title":"Legacy","text":"Old docs."},{"location":"getting-started/","title":"Getting started","text":"Install it."}]}`,
+		"techdocs_metadata.json": `{"site_name":"Legacy","site_description":"d","build_timestamp":1700000000000,` +
+			`"files":["index.html","getting-started/index.html","search/search_index.json","assets/bundle.js"]}`,
+		"assets/bundle.js": "alert(1)",
+	})
+	if _, err := e.pub.Publish(ctx, pubEntity(ref), site); err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.svc.Site(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Info.Pages) != 2 || s.Info.Pages[0].Path != "" || s.Info.Pages[1].Title != "Getting started" || s.Info.Pages[0].Next == nil {
+		t.Errorf("pages = %+v", s.Info.Pages)
+	}
+	home, err := e.svc.Page(ctx, ref, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(home.HTML), "<script") || !strings.Contains(string(home.HTML), "Old docs.") {
+		t.Errorf("home article: %s", home.HTML)
+	}
+	if len(home.Info.TOC) != 1 || home.Info.TOC[0] != (build.Heading{Level: 2, ID: "setup", Text: "Setup"}) {
+		t.Errorf("home TOC = %+v", home.Info.TOC)
+	}
+	if hits, _ := e.svc.Search(ctx, ref, "install", 5); len(hits) != 1 || hits[0].Location != "getting-started/" {
+		t.Errorf("search = %+v", hits)
+	}
+}
+
+// TestStaleDocsRebuildInBackground: reading a site whose source changed
+// flags it stale and rebuilds it without holding up the reader.
+func TestStaleDocsRebuildInBackground(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil, BuilderLocal)
+	e.svc.opts.StaleCheckInterval = time.Millisecond
+	ref := e.cat.add("parcels", "file:"+filepath.Join(e.dir, "catalog-info.yaml"), "dir:./docs")
+	if _, err := e.svc.Sync(ctx, ref, false, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := e.pub.Metadata(ctx, pubEntity(ref))
+	writeFiles(t, e.dir, map[string]string{"docs/docs/guide.md": "# Guide\n\nRewritten.\n"})
+	time.Sleep(5 * time.Millisecond)
+	if _, err := e.svc.Site(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		md, err := e.pub.Metadata(ctx, pubEntity(ref))
+		if err == nil && md.Etag != first.Etag {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stale site was not rebuilt")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if page, _ := e.svc.Page(ctx, ref, "guide/"); !strings.Contains(string(page.HTML), "Rewritten") {
+		t.Errorf("the rebuilt page: %s", page.HTML)
+	}
+}
