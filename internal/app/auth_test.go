@@ -105,8 +105,33 @@ func TestEveryAPIRouteNeedsCredentials(t *testing.T) {
 			t.Errorf("%s without credentials: %d, want 401", r, resp.StatusCode)
 		}
 	}
+	// git clones of the local git host need credentials too.
+	for _, r := range []struct{ method, path string }{
+		{"GET", "/git/acme/app.git/info/refs?service=git-upload-pack"},
+		{"POST", "/git/acme/app.git/git-upload-pack"},
+	} {
+		req, _ := http.NewRequest(r.method, srv.URL+r.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s %s without credentials: %d, want 401", r.method, r.path, resp.StatusCode)
+		}
+	}
 	// A page redirects to the sign-in page, keeping where it was going.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range []string{"/docs", "/docs/default/component/shipment-service/", "/git", "/create/edit"} {
+		resp, err := client.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/signin?redirect=") {
+			t.Errorf("%s without a session: %d to %q, want a redirect to /signin", p, resp.StatusCode, loc)
+		}
+	}
 	resp, err := client.Get(srv.URL + "/catalog?filters[kind]=api")
 	if err != nil {
 		t.Fatal(err)
