@@ -333,6 +333,11 @@ func (x *Execution) runStep(ctx context.Context, step Step, rctx map[string]any,
 			Render: func(src string, values map[string]any) (string, error) {
 				return templating.RenderString(src, values, x.Templating)
 			},
+			RenderCookiecutter: func(src string, values map[string]any) (string, error) {
+				opts := x.Templating
+				opts.CookiecutterCompat = true
+				return templating.RenderString(src, values, opts)
+			},
 			IsDryRun: x.DryRun,
 		}
 		if err := a.Run(ctx, rc); err != nil {

@@ -304,3 +304,38 @@ func TestTemplateDir(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineCookiecutterCompat renders a cookiecutter-style skeleton with
+// the real engine: {{ cookiecutter.x }} in contents and names.
+func TestEngineCookiecutterCompat(t *testing.T) {
+	tmplDir := t.TempDir()
+	for name, content := range map[string]string{
+		"skeleton/{{ cookiecutter.name }}.md": "# {{ cookiecutter.name | title }}\ntags: {{ cookiecutter.tags | jsonify }}\nci: ${{ github.sha }}\n",
+	} {
+		p := filepath.Join(tmplDir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, err := workspace.New(t.TempDir(), workspace.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	x := &Execution{
+		Spec: &TaskSpec{Steps: []Step{{ID: "fetch", Action: "fetch:template", Input: map[string]any{
+			"url": "./skeleton", "cookiecutterCompat": true,
+			"values": map[string]any{"name": "${{ parameters.name }}", "tags": []any{"go"}}}}},
+			Parameters: map[string]any{"name": "parcels"}},
+		TemplateDir: tmplDir,
+		Workspace:   ws,
+	}
+	if _, err := x.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ws.ReadFile("parcels.md")
+	if err != nil || string(got) != "# Parcels\ntags: [\"go\"]\nci: $\n" {
+		t.Errorf("parcels.md = %q, %v", got, err)
+	}
+}

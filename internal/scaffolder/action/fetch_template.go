@@ -27,7 +27,7 @@ func init() {
     "values": {"title": "Template Values", "description": "Values to pass on to the templating engine", "type": "object"},
     "copyWithoutRender": {"title": "[Deprecated] Copy Without Render", "description": "An array of glob patterns. Any files or directories which match are copied without being processed as templates.", "type": "array", "items": {"type": "string"}},
     "copyWithoutTemplating": {"title": "Copy Without Templating", "description": "An array of glob patterns. Contents of matched files or directories are copied without being processed, but paths are subject to rendering.", "type": "array", "items": {"type": "string"}},
-    "cookiecutterCompat": {"title": "Cookiecutter compatibility mode", "description": "Enable features to maximise compatibility with templates built for fetch:cookiecutter (not supported)", "type": "boolean"},
+    "cookiecutterCompat": {"title": "Cookiecutter compatibility mode", "description": "Enable features to maximise compatibility with templates built for fetch:cookiecutter: {{ cookiecutter.name }} instead of ${{ values.name }}, and the jsonify filter", "type": "boolean"},
     "templateFileExtension": {"title": "Template File Extension", "description": "If set, only files with the given extension will be templated. If set to true, the default extension .njk is used.", "type": ["string", "boolean"]},
     "replace": {"title": "Replace files", "description": "If set, replace files in targetPath instead of skipping existing ones.", "type": "boolean"},
     "trimBlocks": {"title": "Trim Blocks", "description": "If set, the first newline after a block is removed (block, not variable tag).", "type": "boolean"},
@@ -71,10 +71,12 @@ func init() {
 const binarySniffLen = 8 << 10
 
 type templateOptions struct {
-	values    map[string]any
-	replace   bool
-	extension string   // "" means every file is templated
-	verbatim  []string // globs copied without templating
+	values  map[string]any
+	replace bool
+	// cookiecutter renders "{{ cookiecutter.x }}" (cookiecutterCompat).
+	cookiecutter bool
+	extension    string   // "" means every file is templated
+	verbatim     []string // globs copied without templating
 }
 
 func runFetchTemplate(ctx context.Context, rc *RunContext) error {
@@ -164,10 +166,11 @@ func templateInputs(rc *RunContext) (templateOptions, error) {
 	if opts.replace, err = inputBool(rc.Input, "replace", false); err != nil {
 		return opts, err
 	}
-	if cc, err := inputBool(rc.Input, "cookiecutterCompat", false); err != nil {
+	if opts.cookiecutter, err = inputBool(rc.Input, "cookiecutterCompat", false); err != nil {
 		return opts, err
-	} else if cc {
-		return opts, derrors.New(derrors.ErrNotImplemented, "cookiecutterCompat is not supported")
+	}
+	if opts.cookiecutter && rc.RenderCookiecutter == nil {
+		return opts, derrors.New(derrors.ErrUnavailable, "no cookiecutter-compatible templating engine is available")
 	}
 	for _, k := range []string{"trimBlocks", "lstripBlocks"} {
 		if on, err := inputBool(rc.Input, k, false); err != nil {
@@ -183,8 +186,12 @@ func templateInputs(rc *RunContext) (templateOptions, error) {
 }
 
 // render renders s with the values under "values", as Backstage templates
-// expect (${{ values.name }}).
+// expect (${{ values.name }}), or with cookiecutterCompat under
+// "cookiecutter" ({{ cookiecutter.name }}).
 func (o templateOptions) render(rc *RunContext, s string) (string, error) {
+	if o.cookiecutter {
+		return rc.RenderCookiecutter(s, map[string]any{"cookiecutter": o.values})
+	}
 	return rc.Render(s, map[string]any{"values": o.values})
 }
 

@@ -283,7 +283,7 @@ func TestFetchTemplate(t *testing.T) {
 		text  string
 	}{
 		{"no engine", map[string]any{"url": "./s"}, true, derrors.ErrUnavailable, "no templating engine"},
-		{"cookiecutter", map[string]any{"url": "./s", "cookiecutterCompat": true}, false, derrors.ErrNotImplemented, "cookiecutterCompat"},
+		{"cookiecutter without its engine", map[string]any{"url": "./s", "cookiecutterCompat": true}, false, derrors.ErrUnavailable, "cookiecutter-compatible"},
 		{"both copy lists", map[string]any{"url": "./s", "copyWithoutRender": []string{"a"}, "copyWithoutTemplating": []string{"b"}}, false, derrors.ErrInvalid, "cannot be used together"},
 		{"bad glob", map[string]any{"url": "./s", "copyWithoutTemplating": []string{"a/[b"}}, false, derrors.ErrInvalid, "not a valid glob"},
 		{"render error", map[string]any{"url": "./s", "values": map[string]any{"name": "${{ values.fail }}"}}, false, nil, "render failed"},

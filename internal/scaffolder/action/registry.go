@@ -64,6 +64,9 @@ type RunContext struct {
 	// passes {"values": <values input>}. Nil means no templating engine
 	// is available and actions that need one fail.
 	Render func(src string, values map[string]any) (string, error)
+	// RenderCookiecutter is Render for fetch:template's cookiecutterCompat:
+	// "{{ }}" output and the jsonify filter.
+	RenderCookiecutter func(src string, values map[string]any) (string, error)
 	// IsDryRun is set when the task is a dry run of a template.
 	IsDryRun bool
 	// Catalog is the software catalog, for the catalog:* actions; nil

@@ -19,13 +19,16 @@ type renderer struct {
 	maxOut   int
 	out      strings.Builder
 	custom   map[string]Filter
+	// cookiecutter is Options.CookiecutterCompat.
+	cookiecutter bool
 	// scopes are Nunjucks frames: scopes[0] holds top-level {% set %}
 	// variables, each for loop pushes one.
 	scopes []map[string]any
 }
 
 func newRenderer(ctx map[string]any, opts Options) *renderer {
-	r := &renderer{ctx: ctx, maxSteps: opts.MaxSteps, maxOut: opts.MaxOutputBytes, custom: opts.Filters}
+	r := &renderer{ctx: ctx, maxSteps: opts.MaxSteps, maxOut: opts.MaxOutputBytes, custom: opts.Filters,
+		cookiecutter: opts.CookiecutterCompat}
 	if r.maxSteps <= 0 {
 		r.maxSteps = DefaultMaxSteps
 	}
@@ -41,7 +44,7 @@ func (r *renderer) hasFilter(name string) bool {
 		return true
 	}
 	_, ok := builtinFilters[name]
-	return ok
+	return ok || (r.cookiecutter && name == "jsonify")
 }
 
 func (r *renderer) errorf(off int, format string, args ...any) error {

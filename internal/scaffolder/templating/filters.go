@@ -83,8 +83,11 @@ func (r *renderer) filter(x *filterExpr) (any, error) {
 		if err == nil {
 			out, err = r.jsonValue(x.pos, out)
 		}
+	} else if fn, ok := builtinFilters[x.name]; ok {
+		out, err = fn(r, x.pos, normalize(in), args)
 	} else {
-		out, err = builtinFilters[x.name](r, x.pos, normalize(in), args)
+		// jsonify, with cookiecutterCompat: cookiecutter's name for dump.
+		out, err = filterDump(r, x.pos, normalize(in), nil)
 	}
 	if err != nil {
 		var te *Error

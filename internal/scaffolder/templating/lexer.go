@@ -7,14 +7,16 @@ import (
 )
 
 // Delimiters. Backstage configures Nunjucks with "${{" "}}" for output so
-// that plain "{{ }}" (GitHub Actions, Helm) passes through untouched.
+// that plain "{{ }}" (GitHub Actions, Helm) passes through untouched; with
+// cookiecutterCompat, output is Nunjucks' own "{{ }}" (cookiecutterVarOpen).
 const (
-	varOpen    = "${{"
-	varClose   = "}}"
-	blockOpen  = "{%"
-	blockClose = "%}"
-	cmtOpen    = "{#"
-	cmtClose   = "#}"
+	varOpen             = "${{"
+	cookiecutterVarOpen = "{{"
+	varClose            = "}}"
+	blockOpen           = "{%"
+	blockClose          = "%}"
+	cmtOpen             = "{#"
+	cmtClose            = "#}"
 )
 
 type tokKind int
@@ -91,13 +93,14 @@ func position(src string, off int) (line, col int) {
 
 type lexer struct {
 	src      string
+	varOpen  string // varOpen or cookiecutterVarOpen
 	pos      int
 	toks     []token
 	trimNext bool // the previous tag ended with "-": strip leading whitespace of the next text
 }
 
-func lex(src string) ([]token, error) {
-	l := &lexer{src: src}
+func lex(src, open string) ([]token, error) {
+	l := &lexer{src: src, varOpen: open}
 	if err := l.run(); err != nil {
 		return nil, err
 	}
@@ -135,8 +138,8 @@ func (l *lexer) nextDelim(from int) (at int, delim string) {
 		i += j
 		rest := l.src[i:]
 		switch {
-		case strings.HasPrefix(rest, varOpen):
-			return i, varOpen
+		case strings.HasPrefix(rest, l.varOpen):
+			return i, l.varOpen
 		case strings.HasPrefix(rest, blockOpen):
 			return i, blockOpen
 		case strings.HasPrefix(rest, cmtOpen):
@@ -180,7 +183,7 @@ func (l *lexer) run() error {
 			if err := l.code(at, blockClose, tBlockEnd); err != nil {
 				return err
 			}
-		case varOpen:
+		case l.varOpen:
 			l.toks = append(l.toks, token{kind: tVarStart, pos: at})
 			if err := l.code(at, varClose, tVarEnd); err != nil {
 				return err

@@ -116,8 +116,8 @@ type parser struct {
 	filters func(name string) bool
 }
 
-func parse(src string, hasFilter func(string) bool) ([]node, error) {
-	toks, err := lex(src)
+func parse(src, open string, hasFilter func(string) bool) ([]node, error) {
+	toks, err := lex(src, open)
 	if err != nil {
 		return nil, err
 	}

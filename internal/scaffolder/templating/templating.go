@@ -40,6 +40,10 @@ type Options struct {
 	// Filters adds filters to the built-in ones, or replaces a built-in of
 	// the same name. Filters receive and must return JSON-like values.
 	Filters map[string]Filter
+	// CookiecutterCompat renders as Backstage's fetch:template does with
+	// cookiecutterCompat: output is written "{{ }}" (Nunjucks' default),
+	// not "${{ }}", and the jsonify filter (JSON text, like dump) exists.
+	CookiecutterCompat bool
 }
 
 // Filter is a template filter: `${{ input | name(args...) }}`. Values are
@@ -133,7 +137,11 @@ func (r *renderer) parse(src string) ([]node, error) {
 	if len(src) > MaxTemplateBytes {
 		return nil, fmt.Errorf("template is %d bytes, more than the %d allowed: %w", len(src), MaxTemplateBytes, ErrLimit)
 	}
-	return parse(src, r.hasFilter)
+	open := varOpen
+	if r.cookiecutter {
+		open = cookiecutterVarOpen
+	}
+	return parse(src, open, r.hasFilter)
 }
 
 func (r *renderer) render(src string) (any, error) {

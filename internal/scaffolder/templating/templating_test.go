@@ -417,3 +417,27 @@ func TestOutputLimitErrorNamesPosition(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+func TestCookiecutterCompat(t *testing.T) {
+	ctx := map[string]any{"cookiecutter": map[string]any{"name": "app", "tags": []any{"a", "b"}}}
+	tests := []struct{ src, want string }{
+		{"{{ cookiecutter.name }}", "app"},
+		{"{{ cookiecutter.name | upper }}-svc", "APP-svc"},
+		{"{{ cookiecutter.tags | jsonify }}", `["a","b"]`},
+		{"{% if cookiecutter.name %}yes{% endif %}", "yes"},
+		{"keep ${{ x }}", "keep $"},
+	}
+	for _, tt := range tests {
+		got, err := RenderString(tt.src, ctx, Options{CookiecutterCompat: true})
+		if err != nil || got != tt.want {
+			t.Errorf("%q = %q, %v; want %q", tt.src, got, err, tt.want)
+		}
+	}
+	// Without it, "{{ }}" is text and jsonify is unknown.
+	if got, err := RenderString("{{ cookiecutter.name }}", ctx, Options{}); err != nil || got != "{{ cookiecutter.name }}" {
+		t.Errorf("without compat: %q, %v", got, err)
+	}
+	if _, err := RenderString("${{ cookiecutter.tags | jsonify }}", ctx, Options{}); err == nil {
+		t.Error("jsonify exists without compat")
+	}
+}
