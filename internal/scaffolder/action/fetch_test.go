@@ -6,10 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-git/go-billy/v5/memfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
 )
 
@@ -345,5 +350,61 @@ func TestFetchTemplateFile(t *testing.T) {
 				t.Errorf("workspace (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestFetchFromGitHost fetches a folder and a file by their URLs on
+// Atrium's own git host.
+func TestFetchFromGitHost(t *testing.T) {
+	h, err := githost.New("localhost:7007", filepath.Join(t.TempDir(), "git"), "http://localhost:7007/git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock := h.Lock("acme", "skeletons")
+	r, err := h.Create("acme", "skeletons", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfs := memfs.New()
+	wr, _ := git.Open(r.Storer, mfs)
+	wt, _ := wr.Worktree()
+	for name, content := range map[string]string{"go/main.go": "package main\n", "go/sub/x.txt": "${{ values.name }}\n", "other/secret": "no\n"} {
+		mfs.MkdirAll(filepath.Dir(name), 0o755)
+		f, _ := mfs.Create(name)
+		f.Write([]byte(content))
+		f.Close()
+		wt.Add(name)
+	}
+	if _, err := wt.Commit("skeletons", &git.CommitOptions{Author: &object.Signature{Name: "a", Email: "a@b", When: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+
+	env := newEnv(t, nil, workspace.Limits{})
+	env.rc.Git = h
+	if err := env.run(t, "fetch:template", map[string]any{"url": "http://localhost:7007/git/acme/skeletons/tree/main/go",
+		"values": map[string]any{"name": "parcels"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := env.ws.ReadFile("sub/x.txt"); err != nil || string(got) != "parcels\n" {
+		t.Errorf("sub/x.txt = %q, %v", got, err)
+	}
+	if _, err := env.ws.ReadFile("secret"); err == nil {
+		t.Error("a file outside the fetched folder was copied")
+	}
+	if err := env.run(t, "fetch:plain:file", map[string]any{"url": "http://localhost:7007/git/acme/skeletons/blob/main/go/main.go", "targetPath": "cmd/main.go"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := env.ws.ReadFile("cmd/main.go"); string(got) != "package main\n" {
+		t.Errorf("cmd/main.go = %q", got)
+	}
+	for _, bad := range []string{
+		"http://localhost:7007/git/acme/skeletons/tree/main/go/../other",
+		"http://localhost:7007/git/acme/nope/tree/main",
+		"http://localhost:7007/git/acme/skeletons/tree/main/missing",
+	} {
+		if err := env.run(t, "fetch:plain", map[string]any{"url": bad, "targetPath": "bad"}); err == nil {
+			t.Errorf("%s: fetched", bad)
+		}
 	}
 }

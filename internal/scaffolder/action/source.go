@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
 )
 
@@ -18,19 +19,31 @@ import (
 type templateSource struct {
 	root *os.Root
 	fsys fs.FS
+	// tmp is the folder a repository's files were copied to, removed on
+	// Close; "" for the template's own directory.
+	tmp string
 }
 
 var schemeRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*:`)
 
+// Bounds on what a fetch copies out of a repository of Atrium's git host.
+const (
+	remoteMaxFiles = 10_000
+	remoteMaxBytes = 100 << 20
+)
+
 // openSource opens rc.TemplateDir and checks url, returning the cleaned
-// slash path of url inside it. Only relative urls inside the template
-// directory are allowed; remote urls are not supported yet.
+// slash path of url inside it. Relative urls must stay inside the
+// template directory. Absolute urls are supported on Atrium's own git
+// host (rc.Git): the folder they name, or the folder holding the file they
+// name, is copied out of the repository first. Other remote urls are not
+// supported yet.
 func openSource(rc *RunContext, url string) (*templateSource, string, error) {
+	if schemeRE.MatchString(url) || strings.HasPrefix(url, "//") {
+		return openRemote(rc, url)
+	}
 	if rc.TemplateDir == "" {
 		return nil, "", derrors.Invalid("the template has no directory to fetch %q from", url)
-	}
-	if schemeRE.MatchString(url) || strings.HasPrefix(url, "//") {
-		return nil, "", derrors.New(derrors.ErrNotImplemented, "url %q: only paths relative to the template are supported; remote urls are not supported yet", url)
 	}
 	rel, err := workspace.Clean(url)
 	if err != nil {
@@ -43,7 +56,52 @@ func openSource(rc *RunContext, url string) (*templateSource, string, error) {
 	return &templateSource{root: root, fsys: root.FS()}, rel, nil
 }
 
-func (s *templateSource) Close() error { return s.root.Close() }
+// openRemote copies the folder url names on Atrium's git host (or the
+// folder of the file it names) into a temporary folder and opens it.
+func openRemote(rc *RunContext, url string) (*templateSource, string, error) {
+	var loc githost.Location
+	ok := false
+	if rc.Git != nil {
+		var err error
+		if loc, ok, err = rc.Git.Parse(url); ok && err != nil {
+			return nil, "", derrors.Invalid("url %q: %v", url, err)
+		}
+	}
+	if !ok {
+		return nil, "", derrors.New(derrors.ErrNotImplemented, "url %q: only paths relative to the template and urls on this portal's git host are supported; other remote urls are not supported yet", url)
+	}
+	rel := "."
+	if v, err := rc.Git.View(loc, 0); err != nil {
+		return nil, "", err
+	} else if !v.Dir {
+		rel = path.Base(loc.Path)
+		if loc.Path = path.Dir(loc.Path); loc.Path == "." {
+			loc.Path = ""
+		}
+	}
+	tmp, err := os.MkdirTemp("", "atrium-fetch-")
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := rc.Git.Export(loc, tmp, remoteMaxFiles, remoteMaxBytes); err != nil {
+		os.RemoveAll(tmp)
+		return nil, "", err
+	}
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, "", err
+	}
+	return &templateSource{root: root, fsys: root.FS(), tmp: tmp}, rel, nil
+}
+
+func (s *templateSource) Close() error {
+	err := s.root.Close()
+	if s.tmp != "" {
+		os.RemoveAll(s.tmp)
+	}
+	return err
+}
 
 // stat follows symlinks inside the template directory and explains the
 // ones that lead out of it.
