@@ -32,8 +32,18 @@ func TestBrowserCreateServiceFromExample(t *testing.T) {
 	base, bctx, run, eval, location := b.base, b.ctx, b.run, b.eval, b.location
 	streamed := &b.streamed
 
-	run("open the template's form", chromedp.Navigate(base+"/create/templates/default/go-service"),
-		chromedp.WaitVisible(chromedp.CSS("#f-name")))
+	// The catalog may still be stitching the examples: wait for the
+	// template itself.
+	waitUntil(t, 30*time.Second, func() bool {
+		resp, err := http.Get(base + "/api/catalog/entities/by-name/template/default/go-service")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	run("open the template's form", chromedp.Navigate(base+"/create/templates/default/go-service"))
+	waitUntil(t, 30*time.Second, func() bool { return eval(`document.querySelector("#f-name") ? "y" : ""`) == "y" })
 	if got := eval(`document.querySelector("#f-repoUrl-host").value`); got != "localhost:7007" {
 		t.Errorf("the repository host defaults to %q, want the portal's own", got)
 	}
