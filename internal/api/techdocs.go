@@ -90,6 +90,11 @@ func (h *techdocsHandler) getEntity(w http.ResponseWriter, r *http.Request) erro
 func (h *techdocsHandler) getSync(w http.ResponseWriter, r *http.Request) error {
 	ref := docsRef(r)
 	force, _ := strconv.ParseBool(r.URL.Query().Get("force"))
+	// An entity the caller cannot see, or one without docs, is a 404, as
+	// in Backstage; build errors come as events once the stream is open.
+	if _, err := h.d.Entity(r.Context(), ref); err != nil {
+		return err
+	}
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")

@@ -67,8 +67,11 @@ func TestDocsEndToEnd(t *testing.T) {
 	if code, _, _ := get(t, srv.URL+api+"/static/docs/default/component/shipment-service/..%2F..%2Fsecret"); code == http.StatusOK {
 		t.Error("a path out of the site was served")
 	}
-	if code, body, _ := get(t, srv.URL+api+"/sync/default/component/no-such-thing"); !strings.Contains(body, "event: error") {
+	if code, body, _ := get(t, srv.URL+api+"/sync/default/component/no-such-thing"); code != http.StatusNotFound || !strings.Contains(body, `"name":"NotFoundError"`) {
 		t.Errorf("sync of an unknown entity = %d %s", code, body)
+	}
+	if code, _, _ := get(t, srv.URL+api+"/sync/default/component/geo-toolkit"); code != http.StatusNotFound {
+		t.Errorf("sync of an entity without docs = %d, want 404", code)
 	}
 	code, body, _ = get(t, srv.URL+"/docs/default/component/shipment-service/concepts/architecture/")
 	if code != http.StatusOK || !strings.Contains(body, "transactional outbox") {
