@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -97,11 +98,14 @@ func expand(args []string) ([]inputFile, error) {
 
 // looksLikeCatalogFile reports whether a file found in a directory holds
 // entities: some document with both apiVersion and kind. A file that does
-// not parse is treated as one, so its syntax error is reported.
+// not parse is treated as one, so its syntax error is reported, unless it
+// holds template expressions: then it is a software template's skeleton
+// (catalog-info.yaml with ${{ values.name }}), a catalog file only once
+// rendered.
 func looksLikeCatalogFile(path string, data []byte) bool {
 	docs, err := source.Parse(path, data)
 	if err != nil {
-		return true
+		return !bytes.Contains(data, []byte("${{")) && !bytes.Contains(data, []byte("{%"))
 	}
 	for _, d := range docs {
 		_, hasAPI := d.Data["apiVersion"]

@@ -63,6 +63,17 @@ func TestValidateExampleCatalog(t *testing.T) {
 	if code != 0 || stdout != "" {
 		t.Errorf("validate examples/components: exit %d\n%s%s", code, stdout, stderr)
 	}
+
+	// Templates with their skeletons: the templated catalog-info.yaml and
+	// mkdocs.yml are not catalog files until rendered; named, they are.
+	code, stdout, stderr = run("catalog", "validate", filepath.Join(examplesDir(t), "templates"))
+	if code != 0 || stdout != "" {
+		t.Errorf("validate examples/templates: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = run("catalog", "validate", filepath.Join(examplesDir(t), "templates", "service", "skeleton", "catalog-info.yaml"))
+	if code != 1 || !strings.Contains(stdout, "catalog-info.yaml:") {
+		t.Errorf("validate a named skeleton file: exit %d\n%s", code, stdout)
+	}
 }
 
 // headerLines reads the line numbers a broken example's header comment
