@@ -478,28 +478,34 @@ var warmPaths = []string{"/catalog", "/catalog?filters[kind]=all", "/api-docs"}
 // at 100,000 entities computing them takes about a second. Later changes
 // are covered by serving slightly stale facets (store.Options.StaleFacets).
 func (a *App) warm(ctx context.Context) {
+	if !a.waitCaughtUp(ctx) {
+		return
+	}
+	start := time.Now()
+	// With sign-in on, warm as a service: what every reader with the
+	// default policy sees.
+	wctx := auth.WithIdentity(ctx, auth.Service("atrium-warm-up"))
+	for _, p := range warmPaths {
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, httptest.NewRequestWithContext(wctx, http.MethodGet, p, nil))
+	}
+	a.log.Debug("warmed the catalog pages", "duration", time.Since(start))
+}
+
+// waitCaughtUp waits, checking every second, until no catalog work is
+// waiting; false if ctx ended first.
+func (a *App) waitCaughtUp(ctx context.Context) bool {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-t.C:
 		}
-		due, stitch, err := a.Store.Pending(ctx)
-		if err != nil || due > 0 || stitch > 0 {
-			continue
+		if due, stitch, err := a.Store.Pending(ctx); err == nil && due == 0 && stitch == 0 {
+			return true
 		}
-		start := time.Now()
-		// With sign-in on, warm as a service: what every reader with the
-		// default policy sees.
-		wctx := auth.WithIdentity(ctx, auth.Service("atrium-warm-up"))
-		for _, p := range warmPaths {
-			rec := httptest.NewRecorder()
-			a.handler.ServeHTTP(rec, httptest.NewRequestWithContext(wctx, http.MethodGet, p, nil))
-		}
-		a.log.Debug("warmed the catalog pages", "duration", time.Since(start))
-		return
 	}
 }
 
@@ -508,18 +514,8 @@ func (a *App) warm(ctx context.Context) {
 // after another, so that the reader shows them without a wait. Replicas
 // share the work through the build leases.
 func (a *App) buildDocs(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if due, stitch, err := a.Store.Pending(ctx); err != nil || due > 0 || stitch > 0 {
-			continue
-		}
-		break
+	if !a.waitCaughtUp(ctx) {
+		return
 	}
 	sctx := auth.WithIdentity(ctx, auth.Service("atrium-techdocs"))
 	const pageSize = 500

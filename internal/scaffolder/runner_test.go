@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-billy/v5/memfs"
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atrium-dev/atrium/internal/audit"
@@ -21,6 +18,7 @@ import (
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/derrors"
 	"github.com/atrium-dev/atrium/internal/githost"
+	"github.com/atrium-dev/atrium/internal/githost/githosttest"
 	"github.com/atrium-dev/atrium/internal/store"
 	"github.com/atrium-dev/atrium/internal/store/storetest"
 )
@@ -441,30 +439,12 @@ func TestRunnerTemplateFromGitHost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		unlock := h.Lock("acme", "templates")
-		r, err := h.Create("acme", "templates", "main")
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs := memfs.New()
-		wr, _ := git.Open(r.Storer, fs)
-		wt, _ := wr.Worktree()
-		for name, content := range map[string]string{
+		githosttest.Commit(t, h, "acme", "templates", "main", "templates", map[string]string{
 			"tiny/template.yaml":         "kind: Template\n",
 			"tiny/skeleton/hello.txt":    "hello ${{ values.name }}\n",
 			"tiny/skeleton/sub/deep.txt": "deep\n",
 			"other/secret.txt":           "not the template's\n",
-		} {
-			fs.MkdirAll(filepath.Dir(name), 0o755)
-			f, _ := fs.Create(name)
-			f.Write([]byte(content))
-			f.Close()
-			wt.Add(name)
-		}
-		if _, err := wt.Commit("templates", &git.CommitOptions{Author: &object.Signature{Name: "a", Email: "a@b", When: time.Now()}}); err != nil {
-			t.Fatal(err)
-		}
-		unlock()
+		})
 
 		f := newFixture(t, e)
 		f.loc = "url:http://localhost:7007/git/acme/templates/blob/main/tiny/template.yaml"

@@ -12,13 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-billy/v5/memfs"
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
-
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/derrors"
 	"github.com/atrium-dev/atrium/internal/githost"
+	"github.com/atrium-dev/atrium/internal/githost/githosttest"
 	"github.com/atrium-dev/atrium/internal/store"
 	"github.com/atrium-dev/atrium/internal/store/storetest"
 	"github.com/atrium-dev/atrium/internal/techdocs/build"
@@ -290,25 +287,7 @@ func TestSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlock := h.Lock("acme", "parcels")
-	r, err := h.Create("acme", "parcels", "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := memfs.New()
-	wr, _ := git.Open(r.Storer, fs)
-	wt, _ := wr.Worktree()
-	for name, content := range siteFiles {
-		fs.MkdirAll(filepath.Dir(name), 0o755)
-		f, _ := fs.Create(name)
-		f.Write([]byte(content))
-		f.Close()
-		wt.Add(name)
-	}
-	if _, err := wt.Commit("docs", &git.CommitOptions{Author: &object.Signature{Name: "a", Email: "a@b", When: time.Now()}}); err != nil {
-		t.Fatal(err)
-	}
-	unlock()
+	githosttest.Commit(t, h, "acme", "parcels", "main", "docs", siteFiles)
 
 	e := newEnv(t, nil, BuilderLocal)
 	e.svc.opts.Git = h

@@ -8,13 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/go-git/go-billy/v5/memfs"
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/atrium-dev/atrium/internal/githost"
+	"github.com/atrium-dev/atrium/internal/githost/githosttest"
 )
 
 // gitSite serves the UI with a git host holding acme/app.
@@ -24,31 +20,12 @@ func gitSite(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlock := h.Lock("acme", "app")
-	r, err := h.Create("acme", "app", "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := memfs.New()
-	wr, _ := git.Open(r.Storer, fs)
-	wt, _ := wr.Worktree()
-	for name, content := range map[string]string{
+	githosttest.Commit(t, h, "acme", "app", "main", "Create <app>", map[string]string{
 		"README.md":         "# <script>alert(1)</script>\n",
 		"catalog-info.yaml": "kind: Component\n",
 		"src/main.go":       "package main\n",
 		"logo.bin":          "\x00\x01",
-	} {
-		fs.MkdirAll(filepath.Dir(name), 0o755)
-		f, _ := fs.Create(name)
-		f.Write([]byte(content))
-		f.Close()
-		wt.Add(name)
-	}
-	sig := &object.Signature{Name: "Atrium", Email: "a@b", When: time.Now()}
-	if _, err := wt.Commit("Create <app>", &git.CommitOptions{Author: sig}); err != nil {
-		t.Fatal(err)
-	}
-	unlock()
+	})
 	srv := httptest.NewServer(NewHandler(env(t).svc, slog.New(slog.DiscardHandler), Options{Git: h}))
 	t.Cleanup(srv.Close)
 	return srv

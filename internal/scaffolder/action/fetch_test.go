@@ -6,15 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/go-git/go-billy/v5/memfs"
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atrium-dev/atrium/internal/derrors"
 	"github.com/atrium-dev/atrium/internal/githost"
+	"github.com/atrium-dev/atrium/internal/githost/githosttest"
 	"github.com/atrium-dev/atrium/internal/scaffolder/workspace"
 )
 
@@ -360,25 +357,8 @@ func TestFetchFromGitHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlock := h.Lock("acme", "skeletons")
-	r, err := h.Create("acme", "skeletons", "main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mfs := memfs.New()
-	wr, _ := git.Open(r.Storer, mfs)
-	wt, _ := wr.Worktree()
-	for name, content := range map[string]string{"go/main.go": "package main\n", "go/sub/x.txt": "${{ values.name }}\n", "other/secret": "no\n"} {
-		mfs.MkdirAll(filepath.Dir(name), 0o755)
-		f, _ := mfs.Create(name)
-		f.Write([]byte(content))
-		f.Close()
-		wt.Add(name)
-	}
-	if _, err := wt.Commit("skeletons", &git.CommitOptions{Author: &object.Signature{Name: "a", Email: "a@b", When: time.Now()}}); err != nil {
-		t.Fatal(err)
-	}
-	unlock()
+	githosttest.Commit(t, h, "acme", "skeletons", "main", "skeletons", map[string]string{
+		"go/main.go": "package main\n", "go/sub/x.txt": "${{ values.name }}\n", "other/secret": "no\n"})
 
 	env := newEnv(t, nil, workspace.Limits{})
 	env.rc.Git = h
