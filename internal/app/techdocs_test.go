@@ -78,6 +78,19 @@ func TestDocsEndToEnd(t *testing.T) {
 		t.Errorf("reader page = %d", code)
 	}
 	local := body[strings.Index(body, "<article"):]
+	// An image of the site, through the reader, revalidated with its ETag.
+	img := srv.URL + "/docs/default/component/shipment-service/img/shipment-states.svg"
+	code, _, ih := get(t, img)
+	if code != http.StatusOK || ih.Get("Content-Type") != "image/svg+xml" || !strings.Contains(ih.Get("Content-Security-Policy"), "sandbox") {
+		t.Errorf("reader image = %d %v", code, ih)
+	}
+	ireq, _ := http.NewRequest(http.MethodGet, img, nil)
+	ireq.Header.Set("If-None-Match", ih.Get("ETag"))
+	if resp, err := http.DefaultClient.Do(ireq); err != nil || resp.StatusCode != http.StatusNotModified {
+		t.Errorf("reader image revalidated with %q: %v %v", ih.Get("ETag"), resp.StatusCode, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	// CI: build and publish to a folder the external app reads.
 	site := filepath.Join(t.TempDir(), "site")

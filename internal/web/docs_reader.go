@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -366,7 +367,8 @@ func (h *handler) docsAsset(w http.ResponseWriter, r *http.Request, ref entity.R
 	}
 	hdr.Set("Cache-Control", "no-cache")
 	if info.ETag != "" {
-		hdr.Set("ETag", info.ETag)
+		// Quoted, as HTTP wants and http.ServeContent compares them.
+		hdr.Set("ETag", strconv.Quote(strings.Trim(info.ETag, `"`)))
 	}
 	if rs, ok := rc.(io.ReadSeeker); ok {
 		http.ServeContent(w, r, "", info.ModTime, rs)
