@@ -3,8 +3,6 @@ package action
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/atrium-dev/atrium/internal/derrors"
 )
 
 func init() {
@@ -45,23 +43,16 @@ func runFetchPlainFile(ctx context.Context, rc *RunContext) error {
 	if err != nil {
 		return errorf(id, "%w", err)
 	}
-	src, name, err := openSource(rc, url)
+	src, entry, err := openSourceFile(rc, url)
 	if err != nil {
 		return errorf(id, "%w", err)
 	}
 	defer src.Close()
-	fi, err := src.stat(name)
-	if err != nil {
-		return errorf(id, "%w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return errorf(id, "%w", derrors.Invalid("template path %q is not a file", name))
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	rc.logger().Info("Fetching plain file", "url", url, "targetPath", target)
-	if err := copyEntry(rc, src, sourceEntry{full: name, info: fi}, target); err != nil {
+	if err := copyEntry(rc, src, entry, target); err != nil {
 		return errorf(id, "%w", err)
 	}
 	return nil

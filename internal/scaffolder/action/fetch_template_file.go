@@ -3,8 +3,6 @@ package action
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/atrium-dev/atrium/internal/derrors"
 )
 
 func init() {
@@ -55,18 +53,11 @@ func runFetchTemplateFile(ctx context.Context, rc *RunContext) error {
 	if err != nil {
 		return errorf(id, "%w", err)
 	}
-	src, name, err := openSource(rc, url)
+	src, entry, err := openSourceFile(rc, url)
 	if err != nil {
 		return errorf(id, "%w", err)
 	}
 	defer src.Close()
-	fi, err := src.stat(name)
-	if err != nil {
-		return errorf(id, "%w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return errorf(id, "%w", derrors.Invalid("template path %q is not a file", name))
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -77,7 +68,7 @@ func runFetchTemplateFile(ctx context.Context, rc *RunContext) error {
 		return nil
 	}
 	rc.logger().Info("Fetching template file", "url", url, "targetPath", target)
-	if err := writeTemplated(rc, src, sourceEntry{rel: name, full: name, info: fi}, target, true, opts); err != nil {
+	if err := writeTemplated(rc, src, entry, target, true, opts); err != nil {
 		return errorf(id, "%w", err)
 	}
 	return nil

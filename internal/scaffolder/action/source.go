@@ -95,6 +95,24 @@ func openRemote(rc *RunContext, url string) (*templateSource, string, error) {
 	return &templateSource{root: root, fsys: root.FS(), tmp: tmp}, rel, nil
 }
 
+// openSourceFile opens the single file url names, as the :file fetch
+// actions read it.
+func openSourceFile(rc *RunContext, url string) (*templateSource, sourceEntry, error) {
+	src, name, err := openSource(rc, url)
+	if err != nil {
+		return nil, sourceEntry{}, err
+	}
+	fi, err := src.stat(name)
+	if err == nil && !fi.Mode().IsRegular() {
+		err = derrors.Invalid("template path %q is not a file", name)
+	}
+	if err != nil {
+		src.Close()
+		return nil, sourceEntry{}, err
+	}
+	return src, sourceEntry{rel: name, full: name, info: fi}, nil
+}
+
 func (s *templateSource) Close() error {
 	err := s.root.Close()
 	if s.tmp != "" {
