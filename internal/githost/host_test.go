@@ -1,4 +1,4 @@
-package githost
+package githost_test
 
 import (
 	"errors"
@@ -9,69 +9,27 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/go-git/go-billy/v5/memfs"
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/atrium-dev/atrium/internal/derrors"
+	"github.com/atrium-dev/atrium/internal/githost"
+	"github.com/atrium-dev/atrium/internal/githost/githosttest"
 )
 
-func newHost(t *testing.T) *Host {
+func newHost(t *testing.T) *githost.Host {
 	t.Helper()
-	h, err := New("LocalHost:7007", filepath.Join(t.TempDir(), "git"), "http://localhost:7007/git/")
+	h, err := githost.New("LocalHost:7007", filepath.Join(t.TempDir(), "git"), "http://localhost:7007/git/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return h
 }
 
-// commit writes files as one commit on branch of owner/repo, creating the
-// repository if needed.
-func commit(t *testing.T, h *Host, owner, repo, branch string, files map[string]string) string {
-	t.Helper()
-	defer h.Lock(owner, repo)()
-	r, err := h.Create(owner, repo, branch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := memfs.New()
-	wr, err := git.Open(r.Storer, fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wt, err := wr.Worktree()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, content := range files {
-		if err := fs.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		f, err := fs.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Write([]byte(content))
-		f.Close()
-		if _, err := wt.Add(name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sig := &object.Signature{Name: "Tess Ter", Email: "t@example.com", When: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-	h1, err := wt.Commit("Create "+repo+"\n\nbody", &git.CommitOptions{Author: sig})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h1.String()
-}
-
 func TestNewRefusesBadInput(t *testing.T) {
 	for _, tt := range []struct{ name, base string }{{"", "http://x/git"}, {"x", "ftp://x/git"}, {"x", "/git"}, {"x", "http:///git"}} {
-		if _, err := New(tt.name, t.TempDir(), tt.base); err == nil {
-			t.Errorf("New(%q, %q) succeeded", tt.name, tt.base)
+		if _, err := githost.New(tt.name, t.TempDir(), tt.base); err == nil {
+			t.Errorf("githost.New(%q, %q) succeeded", tt.name, tt.base)
 		}
 	}
 }
@@ -83,26 +41,26 @@ func TestParse(t *testing.T) {
 	}
 	tests := []struct {
 		url     string
-		want    Location
+		want    githost.Location
 		ok, bad bool
 	}{
-		{"http://localhost:7007/git/acme/app", Location{Owner: "acme", Repo: "app"}, true, false},
-		{"http://LOCALHOST:7007/git/acme/app.git", Location{Owner: "acme", Repo: "app"}, true, false},
-		{"http://localhost:7007/git/acme/app/", Location{Owner: "acme", Repo: "app"}, true, false},
-		{"http://localhost:7007/git/acme/app/tree/main", Location{Owner: "acme", Repo: "app", Ref: "main"}, true, false},
-		{"http://localhost:7007/git/acme/app/tree/main/", Location{Owner: "acme", Repo: "app", Ref: "main"}, true, false},
-		{"http://localhost:7007/git/acme/app/blob/main/docs/index.md", Location{Owner: "acme", Repo: "app", Ref: "main", Path: "docs/index.md"}, true, false},
-		{"http://localhost:7007/git/acme/app/tree/main/catalog-info.yaml", Location{Owner: "acme", Repo: "app", Ref: "main", Path: "catalog-info.yaml"}, true, false},
-		{"https://localhost:7007/git/acme/app", Location{}, false, false},
-		{"http://localhost:7008/git/acme/app", Location{}, false, false},
-		{"http://localhost:7007/other/acme/app", Location{}, false, false},
-		{"http://localhost:7007/git/acme", Location{}, true, true},
-		{"http://localhost:7007/git/../etc/passwd", Location{}, true, true},
-		{"http://localhost:7007/git/acme/.hidden", Location{}, true, true},
-		{"http://localhost:7007/git/acme/app/tree/main/../../x", Location{}, true, true},
-		{"http://localhost:7007/git/acme/app/tree/main/a//b", Location{}, true, true},
-		{"http://localhost:7007/git/acme/app/raw/main/x", Location{}, true, true},
-		{"http://localhost:7007/git/acme/app/tree", Location{}, true, true},
+		{"http://localhost:7007/git/acme/app", githost.Location{Owner: "acme", Repo: "app"}, true, false},
+		{"http://LOCALHOST:7007/git/acme/app.git", githost.Location{Owner: "acme", Repo: "app"}, true, false},
+		{"http://localhost:7007/git/acme/app/", githost.Location{Owner: "acme", Repo: "app"}, true, false},
+		{"http://localhost:7007/git/acme/app/tree/main", githost.Location{Owner: "acme", Repo: "app", Ref: "main"}, true, false},
+		{"http://localhost:7007/git/acme/app/tree/main/", githost.Location{Owner: "acme", Repo: "app", Ref: "main"}, true, false},
+		{"http://localhost:7007/git/acme/app/blob/main/docs/index.md", githost.Location{Owner: "acme", Repo: "app", Ref: "main", Path: "docs/index.md"}, true, false},
+		{"http://localhost:7007/git/acme/app/tree/main/catalog-info.yaml", githost.Location{Owner: "acme", Repo: "app", Ref: "main", Path: "catalog-info.yaml"}, true, false},
+		{"https://localhost:7007/git/acme/app", githost.Location{}, false, false},
+		{"http://localhost:7008/git/acme/app", githost.Location{}, false, false},
+		{"http://localhost:7007/other/acme/app", githost.Location{}, false, false},
+		{"http://localhost:7007/git/acme", githost.Location{}, true, true},
+		{"http://localhost:7007/git/../etc/passwd", githost.Location{}, true, true},
+		{"http://localhost:7007/git/acme/.hidden", githost.Location{}, true, true},
+		{"http://localhost:7007/git/acme/app/tree/main/../../x", githost.Location{}, true, true},
+		{"http://localhost:7007/git/acme/app/tree/main/a//b", githost.Location{}, true, true},
+		{"http://localhost:7007/git/acme/app/raw/main/x", githost.Location{}, true, true},
+		{"http://localhost:7007/git/acme/app/tree", githost.Location{}, true, true},
 	}
 	for _, tt := range tests {
 		got, ok, err := h.Parse(tt.url)
@@ -121,12 +79,12 @@ func TestParse(t *testing.T) {
 
 func TestCheckName(t *testing.T) {
 	for _, ok := range []string{"app", "App_2", "a.b-c", "_x"} {
-		if err := CheckName("repository", ok); err != nil {
+		if err := githost.CheckName("repository", ok); err != nil {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", ".", "..", ".git", "-x", "a/b", "a\\b", "x.git", "X.GIT", "a b", strings.Repeat("a", 101), "é"} {
-		if err := CheckName("repository", bad); err == nil {
+		if err := githost.CheckName("repository", bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -134,13 +92,13 @@ func TestCheckName(t *testing.T) {
 
 func TestViewAndReadFile(t *testing.T) {
 	h := newHost(t)
-	hash := commit(t, h, "acme", "app", "main", map[string]string{
+	hash := githosttest.Commit(t, h, "acme", "app", "main", "Create app\n\nbody", map[string]string{
 		"catalog-info.yaml": "kind: Component\n",
 		"docs/index.md":     "# Docs\n",
 		"bin.dat":           "a\x00b",
 		"big.txt":           strings.Repeat("x", 100),
 	})
-	v, err := h.View(Location{Owner: "acme", Repo: "app"}, 1<<20)
+	v, err := h.View(githost.Location{Owner: "acme", Repo: "app"}, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,24 +116,24 @@ func TestViewAndReadFile(t *testing.T) {
 		t.Errorf("branches (-want +got):\n%s", diff)
 	}
 
-	f, err := h.View(Location{Owner: "acme", Repo: "app", Ref: "main", Path: "bin.dat"}, 1<<20)
+	f, err := h.View(githost.Location{Owner: "acme", Repo: "app", Ref: "main", Path: "bin.dat"}, 1<<20)
 	if err != nil || f.Dir || !f.Binary || f.Size != 3 {
 		t.Errorf("bin.dat view = %+v, %v", f, err)
 	}
-	f, err = h.View(Location{Owner: "acme", Repo: "app", Ref: hash[:10], Path: "big.txt"}, 10)
+	f, err = h.View(githost.Location{Owner: "acme", Repo: "app", Ref: hash[:10], Path: "big.txt"}, 10)
 	if err != nil || !f.Truncated || len(f.Content) != 10 || f.Size != 100 {
 		t.Errorf("big.txt view truncated to 10 = %+v, %v", f, err)
 	}
-	d, err := h.View(Location{Owner: "acme", Repo: "app", Ref: "main", Path: "docs"}, 1<<20)
+	d, err := h.View(githost.Location{Owner: "acme", Repo: "app", Ref: "main", Path: "docs"}, 1<<20)
 	if err != nil || !d.Dir || len(d.Entries) != 1 || d.Entries[0].Path != "docs/index.md" {
 		t.Errorf("docs view = %+v, %v", d, err)
 	}
 
-	data, etag, err := h.ReadFile(Location{Owner: "acme", Repo: "app", Ref: "main", Path: "catalog-info.yaml"}, 1024)
+	data, etag, err := h.ReadFile(githost.Location{Owner: "acme", Repo: "app", Ref: "main", Path: "catalog-info.yaml"}, 1024)
 	if err != nil || string(data) != "kind: Component\n" || len(etag) != 40 {
 		t.Errorf("ReadFile = %q, %q, %v", data, etag, err)
 	}
-	for name, loc := range map[string]Location{
+	for name, loc := range map[string]githost.Location{
 		"missing repo": {Owner: "acme", Repo: "nope"},
 		"missing ref":  {Owner: "acme", Repo: "app", Ref: "dev", Path: "catalog-info.yaml"},
 		"missing path": {Owner: "acme", Repo: "app", Ref: "main", Path: "nope.yaml"},
@@ -184,10 +142,10 @@ func TestViewAndReadFile(t *testing.T) {
 			t.Errorf("%s: err = %v, want not found", name, err)
 		}
 	}
-	if _, _, err := h.ReadFile(Location{Owner: "acme", Repo: "app", Ref: "main", Path: "big.txt"}, 50); !errors.Is(err, derrors.ErrInvalid) {
+	if _, _, err := h.ReadFile(githost.Location{Owner: "acme", Repo: "app", Ref: "main", Path: "big.txt"}, 50); !errors.Is(err, derrors.ErrInvalid) {
 		t.Errorf("over the limit: err = %v", err)
 	}
-	if _, _, err := h.ReadFile(Location{Owner: "acme", Repo: "app", Ref: "main", Path: "docs"}, 50); !errors.Is(err, derrors.ErrInvalid) {
+	if _, _, err := h.ReadFile(githost.Location{Owner: "acme", Repo: "app", Ref: "main", Path: "docs"}, 50); !errors.Is(err, derrors.ErrInvalid) {
 		t.Errorf("a folder: err = %v", err)
 	}
 
@@ -204,11 +162,11 @@ func TestEmptyRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 	unlock()
-	v, err := h.View(Location{Owner: "acme", Repo: "empty"}, 10)
+	v, err := h.View(githost.Location{Owner: "acme", Repo: "empty"}, 10)
 	if err != nil || !v.Empty {
 		t.Errorf("View = %+v, %v; want an empty repository", v, err)
 	}
-	if _, _, err := h.ReadFile(Location{Owner: "acme", Repo: "empty", Path: "x"}, 10); !errors.Is(err, derrors.ErrNotFound) {
+	if _, _, err := h.ReadFile(githost.Location{Owner: "acme", Repo: "empty", Path: "x"}, 10); !errors.Is(err, derrors.ErrNotFound) {
 		t.Errorf("ReadFile in an empty repository: %v", err)
 	}
 }
@@ -221,12 +179,12 @@ func TestCloneOverHTTP(t *testing.T) {
 	dir := t.TempDir()
 	srv := httptest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	h, err := New("localhost", dir, srv.URL+"/git")
+	h, err := githost.New("localhost", dir, srv.URL+"/git")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Config.Handler = h.CloneHandler()
-	hash := commit(t, h, "acme", "app", "main", map[string]string{"README.md": "# app\n", "src/main.go": "package main\n"})
+	hash := githosttest.Commit(t, h, "acme", "app", "main", "Create app\n\nbody", map[string]string{"README.md": "# app\n", "src/main.go": "package main\n"})
 
 	out := filepath.Join(t.TempDir(), "clone")
 	cmd := exec.Command("git", "clone", h.CloneURL("acme", "app"), out)
