@@ -28,7 +28,7 @@ import (
 // stream, opens the new repository on the portal's own git host, clones
 // it with git, and finds the new component in the catalog.
 func TestBrowserCreateServiceFromExample(t *testing.T) {
-	b := startBrowserApp(t)
+	b := startBrowserApp(t, nil)
 	base, bctx, run, eval, location := b.base, b.ctx, b.run, b.eval, b.location
 	streamed := &b.streamed
 
@@ -149,7 +149,9 @@ type browserApp struct {
 	streamed atomic.Int32
 }
 
-func startBrowserApp(t *testing.T) *browserApp {
+// startBrowserApp starts it, with configure (if not nil) changing the
+// example configuration first.
+func startBrowserApp(t *testing.T, configure func(cfg *config.Config)) *browserApp {
 	t.Helper()
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -168,6 +170,9 @@ func startBrowserApp(t *testing.T) *browserApp {
 	// The example template offers localhost:7007, the default base URL's
 	// host; this server listens elsewhere.
 	cfg.Scaffolder.LocalGit.Host = "localhost:7007"
+	if configure != nil {
+		configure(cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +243,7 @@ func startBrowserApp(t *testing.T) *browserApp {
 // in-docs search finds a section, and Rebuild streams a real build's log
 // and reloads the page.
 func TestBrowserDocsFromExample(t *testing.T) {
-	b := startBrowserApp(t)
+	b := startBrowserApp(t, nil)
 	run, eval, location := b.run, b.eval, b.location
 	const home = "/docs/default/component/shipment-service/"
 	// The app builds the example docs in the background after start.

@@ -1,13 +1,9 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +11,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/atrium-dev/atrium/internal/app"
 	"github.com/atrium-dev/atrium/internal/audit"
 	"github.com/atrium-dev/atrium/internal/auth/oidc/oidctest"
 	"github.com/atrium-dev/atrium/internal/config"
@@ -28,15 +23,9 @@ import (
 // the provider, comes back signed in, deletes an entity her team owns but
 // not one it does not, and finds both attempts in the audit log.
 func TestBrowserSignInWithOIDC(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed (apt-get install chromium): skipping the browser test")
-	}
 	idp := oidctest.NewServer(t, oidctest.User{Username: "sofia-rossi", Email: "sofia.rossi@acme-logistics.example",
 		EmailVerified: true, Name: "Sofia Rossi"})
-
-	dir := t.TempDir()
-	policy := filepath.Join(dir, "policy.yaml")
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(policy, []byte(`rules:
   - name: owners delete what they own
     principals: ["user:*"]
@@ -46,80 +35,27 @@ func TestBrowserSignInWithOIDC(t *testing.T) {
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg := config.Default()
-	cfg.Backend.BaseURL, cfg.App.BaseURL = base, base
-	cfg.Backend.Database = config.Database{Client: config.ClientSQLite, Connection: config.DatabaseConnection{Directory: dir}}
-	cfg.Catalog.Locations[0].Target = filepath.Join(examplesDir(t), "all.yaml")
-	cfg.Auth.Session.Secret = strings.Repeat("s3cret-", 6)
-	cfg.Auth.Providers.OIDC = map[string]config.OIDCProvider{"development": {
-		MetadataURL: idp.MetadataURL(), ClientID: oidctest.DefaultClientID, ClientSecret: idp.ClientSecret(),
-		SignIn: config.SignIn{Resolvers: []config.SignInResolver{{Resolver: "emailMatchingUserEntityProfileEmail"}}},
-	}}
-	cfg.Permission.Policy = policy
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln.Close() // Run listens on the configured address: the port is free again
-	cfg.Backend.Listen = config.Listen{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}
-	done := make(chan error, 1)
-	ready := make(chan string, 1)
-	go func() { done <- a.Run(ctx, func(addr string) { ready <- addr }) }()
-	t.Cleanup(func() {
-		stop()
-		<-done
+	b := startBrowserApp(t, func(cfg *config.Config) {
+		cfg.Auth.Session.Secret = strings.Repeat("s3cret-", 6)
+		cfg.Auth.Providers.OIDC = map[string]config.OIDCProvider{"development": {
+			MetadataURL: idp.MetadataURL(), ClientID: oidctest.DefaultClientID, ClientSecret: idp.ClientSecret(),
+			SignIn: config.SignIn{Resolvers: []config.SignInResolver{{Resolver: "emailMatchingUserEntityProfileEmail"}}},
+		}}
+		cfg.Permission.Policy = policy
 	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("the app stopped: %v", err)
-	}
-	// Ingestion and the provider's discovery run in the background.
+	base, bctx, run := b.base, b.ctx, b.run
+	// The provider's discovery runs in the background.
 	waitUntil(t, 30*time.Second, func() bool {
 		resp, err := http.Get(base + "/api/auth/.well-known/jwks.json")
 		if err == nil {
 			resp.Body.Close()
 		}
-		return err == nil && resp.StatusCode == http.StatusOK && a.Catalog != nil
+		return err == nil && resp.StatusCode == http.StatusOK
 	})
-	waitUntil(t, 30*time.Second, func() bool {
-		due, stitch, err := a.Store.Pending(context.Background())
-		return err == nil && due == 0 && stitch == 0
-	})
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(chromium),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.WindowSize(1280, 900))
-	defer cancelAlloc()
-	bctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	bctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
-	defer cancelTimeout()
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
 	// location is where the browser is once the page has loaded; "" while
 	// a navigation is under way (evaluating then may fail).
 	location := func() string {
-		t.Helper()
-		u, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.readyState === "complete" ? location.pathname + location.search : ""`))
-		if err != nil {
-			return ""
-		}
-		return u
+		return b.eval(`document.readyState === "complete" ? location.pathname + location.search : ""`)
 	}
 
 	run("open the catalog", chromedp.Navigate(base+"/catalog?filters[kind]=component"))
@@ -184,12 +120,9 @@ func TestBrowserSignInWithOIDC(t *testing.T) {
 	if outcomes["component:default/shipment-service"] != audit.Denied || outcomes["component:default/customer-web"] != audit.Succeeded {
 		t.Errorf("audit outcomes = %v, want shipment-service denied and customer-web deleted", outcomes)
 	}
-	if dir := os.Getenv("ATRIUM_SCREENSHOTS"); dir != "" {
+	if os.Getenv("ATRIUM_SCREENSHOTS") != "" {
 		run("open the settings", chromedp.Navigate(base+"/settings"))
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-		if err == nil {
-			_ = os.WriteFile(filepath.Join(dir, "app-oidc-settings.png"), png, 0o644)
-		}
+		shot(t, bctx, "app-oidc-settings")
 	}
 }
 
