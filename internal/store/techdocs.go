@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -91,21 +91,49 @@ func (s *Store) FinishDocsBuild(ctx context.Context, ref, owner, etag, buildErr 
 // DocsBuildState returns what is known of ref's builds; ok is false if
 // it was never built here.
 func (s *Store) DocsBuildState(ctx context.Context, ref string) (b DocsBuild, ok bool, err error) {
-	var (
-		etag, buildErr    sql.NullString
-		builtAt, leaseEnd sql.NullInt64
-	)
-	err = s.r.QueryRowContext(ctx, `SELECT etag, built_at, error, lease_until FROM techdocs_builds WHERE entity_ref = ?`, ref).
-		Scan(&etag, &builtAt, &buildErr, &leaseEnd)
-	if errors.Is(err, sql.ErrNoRows) {
-		return DocsBuild{}, false, nil
-	}
+	m, err := s.DocsBuildStates(ctx, []string{ref})
 	if err != nil {
-		return DocsBuild{}, false, fmt.Errorf("read the docs build of %s: %w", ref, err)
+		return DocsBuild{}, false, err
 	}
-	b = DocsBuild{Etag: etag.String, Error: buildErr.String, Building: leaseEnd.Valid && leaseEnd.Int64 > s.now().UnixMilli()}
-	if builtAt.Valid {
-		b.BuiltAt = time.UnixMilli(builtAt.Int64)
+	b, ok = m[ref]
+	return b, ok, nil
+}
+
+// DocsBuildStates returns what is known of the builds of refs, in one
+// query, by ref; refs never built are absent.
+func (s *Store) DocsBuildStates(ctx context.Context, refs []string) (map[string]DocsBuild, error) {
+	out := make(map[string]DocsBuild, len(refs))
+	if len(refs) == 0 {
+		return out, nil
 	}
-	return b, true, nil
+	args := make([]any, 0, len(refs)+1)
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT entity_ref, etag, built_at, error, lease_until FROM techdocs_builds
+		WHERE entity_ref IN (?`+strings.Repeat(", ?", len(refs)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read docs builds: %w", err)
+	}
+	defer rows.Close()
+	now := s.now().UnixMilli()
+	for rows.Next() {
+		var (
+			ref               string
+			etag, buildErr    sql.NullString
+			builtAt, leaseEnd sql.NullInt64
+		)
+		if err := rows.Scan(&ref, &etag, &builtAt, &buildErr, &leaseEnd); err != nil {
+			return nil, fmt.Errorf("read docs builds: %w", err)
+		}
+		b := DocsBuild{Etag: etag.String, Error: buildErr.String, Building: leaseEnd.Valid && leaseEnd.Int64 > now}
+		if builtAt.Valid {
+			b.BuiltAt = time.UnixMilli(builtAt.Int64)
+		}
+		out[ref] = b
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read docs builds: %w", err)
+	}
+	return out, nil
 }

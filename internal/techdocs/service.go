@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
+	"github.com/atrium-dev/atrium/internal/catalog/filter"
 	"github.com/atrium-dev/atrium/internal/derrors"
 	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/store"
@@ -27,6 +29,9 @@ import (
 // Catalog finds entities, as the caller in ctx may see them.
 type Catalog interface {
 	EntityByRef(ctx context.Context, ref entity.Ref) (json.RawMessage, error)
+	// EntitiesByRefs returns the entities refs name, in order, nil for
+	// those missing or hidden (f nil: no further filter).
+	EntitiesByRefs(ctx context.Context, refs []string, f filter.Expr) ([]json.RawMessage, error)
 }
 
 // Options configure a Service.
@@ -156,33 +161,110 @@ func (s *Service) State(ctx context.Context, ref entity.Ref) (State, error) {
 	return s.state(ctx, e, false)
 }
 
-// state is State; with check, a site not compared with its source for a
-// while is compared in the background (local builder), and rebuilt if
-// stale.
-func (s *Service) state(ctx context.Context, e *docsEntity, check bool) (State, error) {
-	st := State{Builder: s.opts.Builder}
-	key := e.Ref.Key()
-	if md, err := s.opts.Publisher.Metadata(ctx, pubEntity(e.Ref)); err == nil {
-		st.Built, st.Etag = time.UnixMilli(md.BuildTimestamp), md.Etag
-	} else if !errors.Is(err, derrors.ErrNotFound) {
-		return State{}, err
+// States is State for several entities at once, for lists: one catalog
+// query and one database query in all, and the published metadata of
+// each read in parallel. Entities the caller cannot see, without docs, or
+// whose published metadata cannot be read (logged) are left out of the
+// map, which is keyed by Ref.Key.
+func (s *Service) States(ctx context.Context, refs []entity.Ref) (map[string]State, error) {
+	keys := make([]string, len(refs))
+	for i, r := range refs {
+		keys[i] = r.Key()
 	}
-	if s.opts.Store != nil {
-		if b, ok, err := s.opts.Store.DocsBuildState(ctx, key); err != nil {
-			return State{}, err
-		} else if ok {
-			st.Building, st.Error = b.Building, b.Error
+	raws, err := s.opts.Catalog.EntitiesByRefs(ctx, keys, nil)
+	if err != nil {
+		return nil, err
+	}
+	var found []*docsEntity
+	for _, raw := range raws {
+		if raw == nil {
+			continue
+		}
+		if e, err := parseEntity(raw); err == nil && e.DocsRef != "" {
+			found = append(found, e)
 		}
 	}
+	builds := map[string]store.DocsBuild{}
+	if s.opts.Store != nil && len(found) > 0 {
+		fkeys := make([]string, len(found))
+		for i, e := range found {
+			fkeys[i] = e.Ref.Key()
+		}
+		if builds, err = s.opts.Store.DocsBuildStates(ctx, fkeys); err != nil {
+			return nil, err
+		}
+	}
+	out := make(map[string]State, len(found))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, e := range found {
+		g.Go(func() error {
+			md, err := s.opts.Publisher.Metadata(gctx, pubEntity(e.Ref))
+			if err != nil && !errors.Is(err, derrors.ErrNotFound) {
+				// One unreadable site must not hide the others' state.
+				s.opts.Logger.Warn("techdocs: read the published metadata", "entity", e.Ref.String(), "err", err)
+				return nil
+			}
+			b, ok := builds[e.Ref.Key()]
+			st := s.assemble(e.Ref.Key(), md, b, ok)
+			mu.Lock()
+			out[e.Ref.Key()] = st
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// assemble puts together what is known of key's docs: the published
+// metadata (nil if none), the database's build record (ok if any) and
+// this process's builds and source checks.
+func (s *Service) assemble(key string, md *publish.Metadata, b store.DocsBuild, ok bool) State {
+	st := State{Builder: s.opts.Builder}
+	if md != nil {
+		st.Built, st.Etag = time.UnixMilli(md.BuildTimestamp), md.Etag
+	}
+	if ok {
+		st.Building, st.Error = b.Building, b.Error
+	}
 	s.mu.Lock()
-	if _, ok := s.builds[key]; ok {
+	if _, running := s.builds[key]; running {
 		st.Building = true
 	}
 	last, checked := s.checks[key]
 	s.mu.Unlock()
 	st.Stale = checked && last.stale
-	if check && s.opts.Builder == BuilderLocal && !st.Built.IsZero() && (!checked || time.Since(last.at) > s.opts.StaleCheckInterval) {
-		s.checkInBackground(ctx, e)
+	return st
+}
+
+// state is State; with check, a site not compared with its source for a
+// while is compared in the background (local builder), and rebuilt if
+// stale.
+func (s *Service) state(ctx context.Context, e *docsEntity, check bool) (State, error) {
+	key := e.Ref.Key()
+	md, err := s.opts.Publisher.Metadata(ctx, pubEntity(e.Ref))
+	if err != nil && !errors.Is(err, derrors.ErrNotFound) {
+		return State{}, err
+	}
+	var b store.DocsBuild
+	var ok bool
+	if s.opts.Store != nil {
+		if b, ok, err = s.opts.Store.DocsBuildState(ctx, key); err != nil {
+			return State{}, err
+		}
+	}
+	st := s.assemble(key, md, b, ok)
+	if check && s.opts.Builder == BuilderLocal && !st.Built.IsZero() {
+		s.mu.Lock()
+		last, checked := s.checks[key]
+		s.mu.Unlock()
+		if !checked || time.Since(last.at) > s.opts.StaleCheckInterval {
+			s.checkInBackground(ctx, e)
+		}
 	}
 	return st, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
+	"github.com/atrium-dev/atrium/internal/catalog/filter"
 	"github.com/atrium-dev/atrium/internal/derrors"
 	"github.com/atrium-dev/atrium/internal/githost"
 	"github.com/atrium-dev/atrium/internal/githost/githosttest"
@@ -36,6 +37,16 @@ func (c *fakeCatalog) EntityByRef(_ context.Context, ref entity.Ref) (json.RawMe
 		return e, nil
 	}
 	return nil, derrors.NotFound("no entity %s", ref)
+}
+
+func (c *fakeCatalog) EntitiesByRefs(_ context.Context, refs []string, _ filter.Expr) ([]json.RawMessage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]json.RawMessage, len(refs))
+	for i, r := range refs {
+		out[i] = c.entities[r]
+	}
+	return out, nil
 }
 
 func (c *fakeCatalog) add(name, location, docsRef string) entity.Ref {
@@ -426,4 +437,38 @@ func TestStaleDocsRebuildInBackground(t *testing.T) {
 	if page, _ := e.svc.Page(ctx, ref, "guide/"); !strings.Contains(string(page.HTML), "Rewritten") {
 		t.Errorf("the rebuilt page: %s", page.HTML)
 	}
+}
+
+// TestStates answers a list's states at once: built, never built, hidden
+// or without docs.
+func TestStates(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, engine storetest.Engine) {
+		ctx := context.Background()
+		e := newEnv(t, openStore(t, engine), BuilderLocal)
+		built := e.cat.add("parcels", "file:"+filepath.Join(e.dir, "catalog-info.yaml"), "dir:./docs")
+		unbuilt := e.cat.add("unbuilt", "file:"+filepath.Join(e.dir, "catalog-info.yaml"), "dir:./nowhere")
+		nodocs := e.cat.add("nodocs", "file:/x/catalog-info.yaml", "")
+		hidden := entity.Ref{Kind: "Component", Namespace: "default", Name: "hidden"}
+		if _, err := e.svc.Sync(ctx, built, false, func(string) {}); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = e.svc.Sync(ctx, unbuilt, false, func(string) {}) // fails: no folder
+		got, err := e.svc.States(ctx, []entity.Ref{built, unbuilt, nodocs, hidden})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("States = %+v, want the two documented entities", got)
+		}
+		if st := got[built.Key()]; st.Built.IsZero() || st.Error != "" || st.Builder != BuilderLocal {
+			t.Errorf("built = %+v", st)
+		}
+		if st := got[unbuilt.Key()]; !st.Built.IsZero() || !strings.Contains(st.Error, "cannot be read") {
+			t.Errorf("unbuilt = %+v", st)
+		}
+		one, _ := e.svc.State(ctx, built)
+		if one != got[built.Key()] {
+			t.Errorf("State = %+v, States = %+v", one, got[built.Key()])
+		}
+	})
 }

@@ -29,6 +29,9 @@ import (
 type Docs interface {
 	// State says whether ref's docs are built, when, whether stale or building.
 	State(ctx context.Context, ref entity.Ref) (techdocs.State, error)
+	// States is State for a list's rows at once, keyed by Ref.Key; refs
+	// whose state cannot be told are absent.
+	States(ctx context.Context, refs []entity.Ref) (map[string]techdocs.State, error)
 	// Site returns the built site's structure; derrors.ErrNotFound if there is no built site yet (State tells why).
 	Site(ctx context.Context, ref entity.Ref) (*techdocs.Site, error)
 	// Page returns the page at the site-relative URL path ("" for the home page, "guides/writing/"); derrors.ErrNotFound if none.

@@ -77,12 +77,21 @@ func (h *handler) docsList(w http.ResponseWriter, r *http.Request) error {
 	if st.expr() == nil && st.Text == "" {
 		v.Table.Empty = "No entity in the catalog has documentation yet: add the backstage.io/techdocs-ref annotation to one."
 	}
+	var rows []*entityDoc
+	var refs []entity.Ref
 	for _, raw := range page.Items {
 		e, err := decodeEntity(raw)
 		if err != nil {
 			return err
 		}
-		v.Table.Rows = append(v.Table.Rows, h.docsRow(ctx, e))
+		rows, refs = append(rows, e), append(refs, e.Ref())
+	}
+	states, err := h.opts.Docs.States(ctx, refs)
+	if err != nil {
+		h.log.Warn("web: read docs states", "err", err)
+	}
+	for _, e := range rows {
+		v.Table.Rows = append(v.Table.Rows, newDocsRow(e, states))
 	}
 	if err := h.docsFacets(ctx, v); err != nil {
 		return err
@@ -91,21 +100,18 @@ func (h *handler) docsList(w http.ResponseWriter, r *http.Request) error {
 	return h.views.render(w, http.StatusOK, "docs", v)
 }
 
-// docsRow builds the row of an entity. A state that cannot be read is
-// shown as unavailable, and logged: one broken site must not hide the
-// others.
-func (h *handler) docsRow(ctx context.Context, e *entityDoc) docsRow {
+// newDocsRow builds the row of an entity; a state that could not be read
+// is shown as unavailable: one broken site must not hide the others.
+func newDocsRow(e *entityDoc, states map[string]techdocs.State) docsRow {
 	row := docsRow{Href: docsHref(e.Ref()), Entity: docLink(e), Kind: kindName(e.Kind)}
 	for _, o := range e.Targets(entity.RelationOwnedBy) {
 		row.Owners = append(row.Owners, refLink(o, "group"))
 	}
-	s, err := h.opts.Docs.State(ctx, e.Ref())
-	if err != nil {
-		h.log.Warn("web: read docs state", "entity", e.Ref().String(), "err", err)
+	if s, ok := states[e.Ref().Key()]; ok {
+		row.State = newDocsState(s)
+	} else {
 		row.State = docsState{Label: "Unavailable", Class: "unknown"}
-		return row
 	}
-	row.State = newDocsState(s)
 	return row
 }
 

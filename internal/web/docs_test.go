@@ -32,6 +32,8 @@ type fakeDocs struct {
 	mu     sync.Mutex
 	sites  map[string]*fakeSite
 	states map[string]techdocs.State
+	// broken are the refs whose state States cannot tell.
+	broken map[string]bool
 	// asked lists every page and asset path asked for; queries every search.
 	asked, queries []string
 }
@@ -59,6 +61,22 @@ func (f *fakeDocs) site(ref entity.Ref) (*fakeSite, bool) {
 	defer f.mu.Unlock()
 	s, ok := f.sites[ref.Key()]
 	return s, ok
+}
+
+// States answers from State, leaving out the refs listed in f.broken.
+func (f *fakeDocs) States(ctx context.Context, refs []entity.Ref) (map[string]techdocs.State, error) {
+	out := map[string]techdocs.State{}
+	for _, r := range refs {
+		f.mu.Lock()
+		broken := f.broken[r.Key()]
+		f.mu.Unlock()
+		if broken {
+			continue
+		}
+		st, _ := f.State(ctx, r)
+		out[r.Key()] = st
+	}
+	return out, nil
 }
 
 func (f *fakeDocs) State(ctx context.Context, ref entity.Ref) (techdocs.State, error) {
@@ -397,6 +415,13 @@ func TestDocsListStates(t *testing.T) {
 				t.Errorf("the list lacks %q\n%s", tt.want, excerpt(body))
 			}
 		})
+	}
+	// A site whose state cannot be read does not hide the others.
+	docs.broken = map[string]bool{plannerRef.Key(): true}
+	srv := docsServer(t, docs, nil)
+	_, body := fetch(t, srv.URL+"/docs")
+	if !strings.Contains(body, "Unavailable") || !strings.Contains(body, "Shipment Service") {
+		t.Errorf("the list with an unreadable state:\n%s", excerpt(body))
 	}
 }
 
