@@ -245,11 +245,17 @@ func (s *Service) assemble(key string, md *publish.Metadata, b store.DocsBuild, 
 // while is compared in the background (local builder), and rebuilt if
 // stale.
 func (s *Service) state(ctx context.Context, e *docsEntity, check bool) (State, error) {
-	key := e.Ref.Key()
 	md, err := s.opts.Publisher.Metadata(ctx, pubEntity(e.Ref))
 	if err != nil && !errors.Is(err, derrors.ErrNotFound) {
 		return State{}, err
 	}
+	return s.stateWith(ctx, e, md, check)
+}
+
+// stateWith is state given e's published metadata (nil if none).
+func (s *Service) stateWith(ctx context.Context, e *docsEntity, md *publish.Metadata, check bool) (State, error) {
+	key := e.Ref.Key()
+	var err error
 	var b store.DocsBuild
 	var ok bool
 	if s.opts.Store != nil {
@@ -296,7 +302,7 @@ func (s *Service) Site(ctx context.Context, ref entity.Ref) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.state(ctx, e, true)
+	st, err := s.stateWith(ctx, e, md, true)
 	if err != nil {
 		return nil, err
 	}
