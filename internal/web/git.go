@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -106,6 +107,12 @@ func (h *handler) gitRepo(w http.ResponseWriter, r *http.Request) error {
 		return derrors.NotFound("There is no repository %s/%s.", owner, repo)
 	}
 	gv, err := h.opts.Git.View(loc, maxGitFileView)
+	if errors.Is(err, derrors.ErrNotFound) {
+		// The host's messages are written to be wrapped ("no repository
+		// a/b on host"); the page makes a sentence of them.
+		msg, _ := derrors.PublicMessage(err)
+		return derrors.NotFound("There is no such page here: %s.", msg)
+	}
 	if err != nil {
 		return err
 	}
