@@ -199,6 +199,7 @@ func (w *writer) deleteSearchRows(ref string) error {
 	if err != nil {
 		return err
 	}
+	w.facets.add(facetChanges(kindOfRef(ref), rows, nil))
 	for _, r := range rows {
 		if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM search WHERE key = ? AND value = ? AND entity_id = ?`, r.Key, r.Value, id); err != nil {
 			return fmt.Errorf("delete search row: %w", err)

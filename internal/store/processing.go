@@ -313,10 +313,12 @@ type writer struct {
 	prepErr           error
 	// events are the transaction's audit events.
 	events *auditBatch
+	// facets sums the transaction's changes to facet_counts.
+	facets facetTally
 }
 
 func newWriter(ctx context.Context, tx *txn, now time.Time) *writer {
-	w := &writer{ctx: ctx, tx: tx, now: now.UnixMilli(), stitch: map[string]bool{}, events: newAuditBatch(ctx)}
+	w := &writer{ctx: ctx, tx: tx, now: now.UnixMilli(), stitch: map[string]bool{}, events: newAuditBatch(ctx), facets: facetTally{}}
 	w.upsert = w.prepare(`
 		INSERT INTO refresh_state (uid, entity_ref, unprocessed_entity, unprocessed_hash, emit_problems,
 			location_key, next_update_at, last_discovery_at)
@@ -395,7 +397,10 @@ func (w *writer) finish(s *Store) error {
 	if err := w.flushStitches(); err != nil {
 		return err
 	}
-	return w.events.flush(s, w.tx)
+	if err := w.events.flush(s, w.tx); err != nil {
+		return err
+	}
+	return w.facets.flush(w.ctx, w.tx)
 }
 
 func (w *writer) flushStitches() error {

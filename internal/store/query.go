@@ -416,8 +416,14 @@ func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
 	if !driven {
 		_, _, driven = drivingMatch(q.Filter)
 	}
+	dropsMissing := len(q.Order) > 0 && q.DropMissing && !alwaysPresent[q.Order[0].Field]
+	if kinds, ok := countedKinds(q.Filter); ok && !dropsMissing && (q.FullText == nil || q.FullText.Term == "") {
+		// Every entity has one kind row: the kinds' totals are the count.
+		query, args := countedTotal(kinds)
+		return s.cachedCount(ctx, query, args)
+	}
 	switch {
-	case len(q.Order) > 0 && q.DropMissing && !alwaysPresent[q.Order[0].Field]:
+	case dropsMissing:
 		b.where("c.key = "+b.arg(q.Order[0].Field), "c.first = 1")
 	case driven:
 		var m filter.Match
@@ -426,7 +432,7 @@ func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
 		// Few driving rows (an owner's): probe each against the rest of
 		// the filter rather than build the rest's lists in full (a kind's
 		// 100,000 ids). Many: the lists are cheaper than a probe per row.
-		n, err := s.cachedCount(ctx, `SELECT count(*) FROM search WHERE key = ? AND value = ?`, []any{m.Key, m.Values[0]})
+		n, err := s.cachedCount(ctx, s.rowsOf(m.Key), []any{m.Key, m.Values[0]})
 		if err != nil {
 			return 0, err
 		}
@@ -436,6 +442,14 @@ func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
 	}
 	b.matching(rest, q.FullText, "c.entity_id")
 	return s.cachedCount(ctx, "SELECT count(*) FROM search c"+b.whereSQL(), b.args)
+}
+
+// rowsOf is the query counting the search rows of a key and value.
+func (s *Store) rowsOf(key string) string {
+	if countedFacets[key] {
+		return `SELECT CAST(coalesce(sum(count), 0) AS BIGINT) FROM facet_counts WHERE key = ? AND value = ?`
+	}
+	return `SELECT count(*) FROM search WHERE key = ? AND value = ?`
 }
 
 // probeMax is the most driving rows a count probes one by one.
@@ -538,13 +552,19 @@ func (s *Store) Facets(ctx context.Context, facets []string, f filter.Expr) (map
 		return nil, fmt.Errorf("facets: %w", err)
 	}
 	out := make(map[string][]FacetCount, len(facets))
+	kinds, counted := countedKinds(f)
 	for _, facet := range facets {
 		var b sqlBuilder
-		b.where("s.key = "+b.arg(strings.ToLower(facet)), "s.value <> "+b.arg(filter.LongValue))
-		if f != nil {
-			b.where(b.compile(f, "s.entity_id"))
+		var query string
+		if counted && countedFacets[strings.ToLower(facet)] {
+			query, b.args = countedFacetQuery(strings.ToLower(facet), kinds)
+		} else {
+			b.where("s.key = "+b.arg(strings.ToLower(facet)), "s.value <> "+b.arg(filter.LongValue))
+			if f != nil {
+				b.where(b.compile(f, "s.entity_id"))
+			}
+			query = `SELECT coalesce(s.original_value, s.value) AS v, count(*) FROM search s` + b.whereSQL() + ` GROUP BY v ORDER BY v`
 		}
-		query := `SELECT coalesce(s.original_value, s.value) AS v, count(*) FROM search s` + b.whereSQL() + ` GROUP BY v ORDER BY v`
 		key := cacheKey(query, b.args)
 		if counts, ok, refresh := s.facets.getStale(key, gen, s.staleFacets, s.staleMinCost, s.now()); ok {
 			out[facet] = slices.Clone(counts) // the cached slice stays ours

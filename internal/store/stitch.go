@@ -86,6 +86,9 @@ func (s *Store) Stitch(ctx context.Context, limit int) (StitchStats, error) {
 		if err := st.events.flush(s, tx); err != nil {
 			return err
 		}
+		if err := st.facets.flush(ctx, tx); err != nil {
+			return err
+		}
 		changed = st.changed
 		if st.changed > 0 {
 			return bumpGeneration(ctx, tx)
@@ -166,10 +169,12 @@ type stitcher struct {
 	// audit says to record each change with its diff in events.
 	audit  bool
 	events *auditBatch
+	// facets sums the changes to facet_counts.
+	facets facetTally
 }
 
 func newStitcher(ctx context.Context, tx *txn, now int64) (*stitcher, error) {
-	st := &stitcher{ctx: ctx, tx: tx, now: now, events: newAuditBatch(ctx),
+	st := &stitcher{ctx: ctx, tx: tx, now: now, events: newAuditBatch(ctx), facets: facetTally{},
 		insSearch: newBulk(ctx, tx, "search", []string{"key", "value", "entity_id", "original_value", "first"},
 			` ON CONFLICT (key, value, entity_id) DO UPDATE SET original_value = excluded.original_value, first = excluded.first`)}
 	finalCols := []string{"id", "uid", "entity_ref", "final_entity", "hash", "last_updated_at"}
@@ -210,6 +215,7 @@ type stitchOutput struct {
 	body      []byte
 	hash      string
 	add, drop []filter.SearchRow
+	facets    []facetDelta
 	// action and diff are the audit event of the change, when auditing.
 	action string
 	diff   json.RawMessage
@@ -290,6 +296,7 @@ func (st *stitcher) write(b *build) error {
 		if err := b.add(in.id, in.uid, in.ref, string(out.body), out.hash, st.now); err != nil {
 			return fmt.Errorf("write final entities: %w", err)
 		}
+		st.facets.add(out.facets)
 		if out.action != "" {
 			st.events.entity(out.action, in.ref, audit.SystemProcessing, out.diff)
 		}
@@ -402,7 +409,7 @@ func buildFinal(in stitchInput, audited bool) (stitchOutput, error) {
 		return stitchOutput{}, err
 	}
 	out := stitchOutput{body: body, hash: hash}
-	out.add, out.drop, err = diffSearchRows(in.oldBody.String, body)
+	out.add, out.drop, out.facets, err = diffSearchRows(kindOfRef(in.ref), in.oldBody.String, body)
 	if err != nil || !audited {
 		return out, err
 	}
@@ -458,18 +465,19 @@ func withEtag(body []byte, uid, etag string) ([]byte, error) {
 
 // diffSearchRows compares the search rows of the previous final entity
 // (oldBody, "" if none) with those of body: a re-stitch usually changes a
-// relation or two, not all thirty rows.
-func diffSearchRows(oldBody string, body []byte) (add, drop []filter.SearchRow, err error) {
+// relation or two, not all thirty rows. It also returns how the entity, of
+// kind, changes facet_counts.
+func diffSearchRows(kind, oldBody string, body []byte) (add, drop []filter.SearchRow, facets []facetDelta, err error) {
 	next, err := filter.SearchRows(body)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if oldBody == "" {
-		return next, nil, nil
+		return next, nil, facetChanges(kind, nil, next), nil
 	}
 	prev, err := filter.SearchRows([]byte(oldBody))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	have := make(map[[2]string]filter.SearchRow, len(prev))
 	for _, r := range prev {
@@ -485,7 +493,7 @@ func diffSearchRows(oldBody string, body []byte) (add, drop []filter.SearchRow, 
 	for _, r := range have {
 		drop = append(drop, r)
 	}
-	return add, drop, nil
+	return add, drop, facetChanges(kind, prev, next), nil
 }
 
 // inList returns "?, ?, ..." for values and the values as arguments.
