@@ -105,17 +105,26 @@ func cacheKey(query string, args []any) string {
 // cachedCount runs a count query, or answers it from the cache when the
 // catalog has not changed since it last ran.
 func (s *Store) cachedCount(ctx context.Context, query string, args []any) (int, error) {
+	return s.cachedCountOf(ctx, cacheKey(query, args), func() (int, error) {
+		var n int
+		err := s.r.QueryRowContext(ctx, query, args...).Scan(&n)
+		return n, err
+	})
+}
+
+// cachedCountOf answers a count identified by key from the cache, or
+// computes it.
+func (s *Store) cachedCountOf(ctx context.Context, key string, compute func() (int, error)) (int, error) {
 	gen, err := s.generation(ctx)
 	if err != nil {
 		return 0, err
 	}
-	key := cacheKey(query, args)
 	if n, ok := s.counts.get(key, gen); ok {
 		return n, nil
 	}
 	started := s.now()
-	var n int
-	if err := s.r.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+	n, err := compute()
+	if err != nil {
 		return 0, err
 	}
 	s.counts.put(key, gen, n, started, s.now())

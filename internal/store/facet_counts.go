@@ -56,27 +56,40 @@ func facetRowOf(kind string, r filter.SearchRow) (facetRow, bool) {
 // facetChanges lists how an entity of kind changes the counts when its
 // search rows go from prev to next.
 func facetChanges(kind string, prev, next []filter.SearchRow) []facetDelta {
+	was, is := facetRowsOf(kind, prev), facetRowsOf(kind, next)
 	var out []facetDelta
-	was := map[facetRow]bool{}
-	for _, r := range prev {
-		if fr, ok := facetRowOf(kind, r); ok {
-			was[fr] = true
-		}
-	}
-	for _, r := range next {
-		if fr, ok := facetRowOf(kind, r); ok {
-			if was[fr] {
-				delete(was, fr)
-			} else {
-				out = append(out, facetDelta{fr, 1})
-			}
+	for fr := range is {
+		if !was[fr] {
+			out = append(out, facetDelta{fr, 1})
 		}
 	}
 	for fr := range was {
-		out = append(out, facetDelta{fr, -1})
+		if !is[fr] {
+			out = append(out, facetDelta{fr, -1})
+		}
 	}
 	return out
 }
+
+// facetRowsOf returns the facet_counts rows an entity of kind with these
+// search rows counts in: one per counted value, and for each counted key
+// it has a value of, the key's hasValue row.
+func facetRowsOf(kind string, rows []filter.SearchRow) map[facetRow]bool {
+	out := map[facetRow]bool{}
+	for _, r := range rows {
+		if fr, ok := facetRowOf(kind, r); ok {
+			out[fr] = true
+			out[facetRow{key: r.Key, kind: kind, value: hasValue, original: hasValue}] = true
+		}
+	}
+	return out
+}
+
+// hasValue is the value and original of the row that counts the entities
+// having any value of a key (the count of a query ordered by the key
+// that leaves out entities lacking it). It is filter.LongValue, which no
+// counted value can be.
+const hasValue = filter.LongValue
 
 // facetTally sums the changes a transaction makes to facet_counts.
 type facetTally map[facetRow]int
@@ -139,7 +152,7 @@ func countedKinds(f filter.Expr) ([]string, bool) {
 // for all), answering as the query over the search rows does.
 func countedFacetQuery(key string, kinds []string) (string, []any) {
 	var b sqlBuilder
-	b.where("key = " + b.arg(key))
+	b.where("key = "+b.arg(key), "value <> "+b.arg(hasValue))
 	if kinds != nil {
 		ph := make([]string, len(kinds))
 		for i, k := range kinds {
@@ -151,10 +164,11 @@ func countedFacetQuery(key string, kinds []string) (string, []any) {
 }
 
 // countedTotal is the facet_counts query for the number of entities of
-// kinds (nil for all), if every entity has one "kind" row.
-func countedTotal(kinds []string) (string, []any) {
+// kinds (nil for all) that have a value of key: every entity has one
+// "kind", so with that key it counts the entities.
+func countedTotal(key string, kinds []string) (string, []any) {
 	var b sqlBuilder
-	b.where("key = 'kind'")
+	b.where("key = "+b.arg(key), "value = "+b.arg(hasValue))
 	if kinds != nil {
 		ph := make([]string, len(kinds))
 		for i, k := range kinds {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -59,10 +60,27 @@ func TestFacetCountsFollowTheSearchRows(t *testing.T) {
 				if gotPage.TotalItems != wantPage.TotalItems {
 					t.Errorf("%s: total of kinds %v = %d, counted over search rows %d", step, kinds, gotPage.TotalItems, wantPage.TotalItems)
 				}
+				for _, key := range keys {
+					// Ordered by a key, leaving out the entities lacking it.
+					order := []filter.Order{{Field: key}}
+					n, err := f.st.count(ctx, Query{Filter: fast, Order: order, DropMissing: true}, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var b sqlBuilder
+					b.where("key = "+b.arg(key), "first = 1", b.compile(slow, "entity_id"))
+					var want int
+					if err := f.st.r.QueryRowContext(ctx, `SELECT count(*) FROM search`+b.whereSQL(), b.args...).Scan(&want); err != nil {
+						t.Fatal(err)
+					}
+					if n != want {
+						t.Errorf("%s: kinds %v having %s = %d, counted over search rows %d", step, kinds, key, n, want)
+					}
+				}
 			}
 		}
 		check(t, "fixture")
-		if got := queryFacetRows(t, f.st, `SELECT kind, key, value, original, count FROM facet_counts WHERE key = 'kind'`); len(got) != 2 {
+		if got := queryFacetRows(t, f.st, `SELECT kind, key, value, original, count FROM facet_counts WHERE key = 'kind' AND value = kind`); len(got) != 2 {
 			t.Fatalf("kind rows = %v, want one per kind", got)
 		}
 
@@ -135,10 +153,16 @@ func facetCountsFromSearch(t *testing.T, st *Store) []facetCountRow {
 		args = append(args, k)
 	}
 	args = append(args, filter.LongValue)
+	args = append(append(args, filter.LongValue, filter.LongValue), args...)
 	return queryFacetRows(t, st, `SELECT k.value, s.key, s.value, coalesce(s.original_value, s.value), count(*)
 		FROM search s JOIN search k ON k.key = 'kind' AND k.entity_id = s.entity_id
 		WHERE s.key IN (`+strings.Join(keys, ", ")+`) AND s.value <> ?
-		GROUP BY k.value, s.key, s.value, coalesce(s.original_value, s.value)`, args...)
+		GROUP BY k.value, s.key, s.value, coalesce(s.original_value, s.value)
+		UNION ALL
+		SELECT k.value, s.key, ?, ?, count(DISTINCT s.entity_id)
+		FROM search s JOIN search k ON k.key = 'kind' AND k.entity_id = s.entity_id
+		WHERE s.key IN (`+strings.Join(keys, ", ")+`) AND s.value <> ?
+		GROUP BY k.value, s.key`, args...)
 }
 
 type facetCountRow struct {
@@ -168,4 +192,79 @@ func queryFacetRows(t *testing.T, st *Store, query string, args ...any) []facetC
 		return compareFacetRows(facetRow{a.Key, a.Kind, a.Value, a.Original}, facetRow{b.Key, b.Kind, b.Value, b.Original})
 	})
 	return out
+}
+
+// TestCountByLists holds the merged id lists to SQL's count of the same
+// filter, on both engines.
+func TestCountByLists(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		ctx := context.Background()
+		kind := func(k ...string) filter.Expr { return filter.Match{Key: "kind", Values: k} }
+		filters := []filter.Expr{
+			filter.All{Exprs: []filter.Expr{kind("component"), filter.Match{Key: "spec.type", Values: []string{"service"}}}},
+			filter.All{Exprs: []filter.Expr{kind("component", "group"), filter.Exists{Key: "metadata.tags"}}},
+			filter.All{Exprs: []filter.Expr{filter.Match{Key: "metadata.tags", Values: []string{"go", "kafka", "zig"}}, filter.Exists{Key: "metadata.title"}}},
+			filter.All{Exprs: []filter.Expr{kind("component"), filter.HasPrefix{Key: "metadata.name", Prefix: "e"}}},
+			filter.All{Exprs: []filter.Expr{kind("component"), filter.All{Exprs: []filter.Expr{filter.Exists{Key: "relations.ownedby"}, filter.Match{Key: "spec.type", Values: []string{"service", "website"}}}}}},
+			filter.All{Exprs: []filter.Expr{kind("group"), filter.Match{Key: "spec.type", Values: []string{"service"}}}},
+		}
+		for _, flt := range filters {
+			terms, ok := listTerms(flt, nil)
+			if !ok {
+				t.Fatalf("%v is not a conjunction", flt)
+			}
+			got, err := f.st.intersectCount(ctx, terms)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b sqlBuilder
+			b.where(b.compile(flt, "fe.id"))
+			var want int
+			if err := f.st.r.QueryRowContext(ctx, `SELECT count(*) FROM final_entities fe`+b.whereSQL(), b.args...).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%v: merged lists count %d, SQL %d", flt, got, want)
+			}
+			if want == 0 && !strings.Contains(fmt.Sprint(flt), "group") {
+				t.Errorf("%v matches nothing: a weak case", flt)
+			}
+			page, err := f.st.QueryEntities(ctx, Query{Filter: flt, CountTotal: true, Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.TotalItems != want {
+				t.Errorf("%v: TotalItems %d, want %d", flt, page.TotalItems, want)
+			}
+		}
+		// A kind beside a type only that kind has is not read.
+		for _, tt := range []struct {
+			kinds []string
+			typ   string
+			want  int
+		}{
+			{[]string{"component"}, "service", 1},
+			{[]string{"component", "group"}, "team", 1},
+			{[]string{"component"}, "team", 2},
+		} {
+			terms, _ := listTerms(filter.All{Exprs: []filter.Expr{kind(tt.kinds...), filter.Match{Key: "spec.type", Values: []string{tt.typ}}}}, nil)
+			got, err := f.st.withoutRedundantKind(ctx, terms)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.want {
+				t.Errorf("kinds %v beside type %s: %d terms left, want %d", tt.kinds, tt.typ, len(got), tt.want)
+			}
+		}
+		for _, tt := range []struct{ a, b, want []int64 }{
+			{[]int64{1, 3, 5, 7}, []int64{2, 3, 7, 9}, []int64{3, 7}},
+			{[]int64{1, 2}, nil, []int64{}},
+			{[]int64{5}, []int64{1, 2, 3, 4, 5}, []int64{5}},
+		} {
+			if got := intersectSorted(slices.Clone(tt.a), tt.b); !slices.Equal(got, tt.want) {
+				t.Errorf("intersectSorted(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+			}
+		}
+	})
 }

@@ -417,10 +417,18 @@ func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
 		_, _, driven = drivingMatch(q.Filter)
 	}
 	dropsMissing := len(q.Order) > 0 && q.DropMissing && !alwaysPresent[q.Order[0].Field]
-	if kinds, ok := countedKinds(q.Filter); ok && !dropsMissing && (q.FullText == nil || q.FullText.Term == "") {
-		// Every entity has one kind row: the kinds' totals are the count.
-		query, args := countedTotal(kinds)
-		return s.cachedCount(ctx, query, args)
+	if kinds, ok := countedKinds(q.Filter); ok && (q.FullText == nil || q.FullText.Term == "") {
+		switch {
+		case !dropsMissing:
+			query, args := countedTotal("kind", kinds)
+			return s.cachedCount(ctx, query, args)
+		case countedFacets[q.Order[0].Field]:
+			query, args := countedTotal(q.Order[0].Field, kinds)
+			return s.cachedCount(ctx, query, args)
+		}
+	}
+	if n, ok, err := s.countByLists(ctx, q, dropsMissing); ok || err != nil {
+		return n, err
 	}
 	switch {
 	case dropsMissing:
@@ -442,6 +450,39 @@ func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
 	}
 	b.matching(rest, q.FullText, "c.entity_id")
 	return s.cachedCount(ctx, "SELECT count(*) FROM search c"+b.whereSQL(), b.args)
+}
+
+// countByLists counts a conjunction of two or more terms by merging their
+// id lists (intersectCount), unless a single-valued match has so few rows
+// that probing the others per row is cheaper; ok=false leaves the count
+// to SQL.
+func (s *Store) countByLists(ctx context.Context, q Query, dropsMissing bool) (n int, ok bool, err error) {
+	if q.FullText != nil && q.FullText.Term != "" {
+		return 0, false, nil
+	}
+	terms, plain := listTerms(q.Filter, nil)
+	if dropsMissing {
+		terms = append(terms, listTerm{"key = ? AND first = 1", []any{q.Order[0].Field}, false, nil})
+	}
+	if !plain || len(terms) < 2 {
+		return 0, false, nil
+	}
+	if m, _, driven := drivingMatch(q.Filter); driven {
+		rows, err := s.cachedCount(ctx, s.rowsOf(m.Key), []any{m.Key, m.Values[0]})
+		if err != nil || rows <= probeMax {
+			return 0, false, err
+		}
+	}
+	if terms, err = s.withoutRedundantKind(ctx, terms); err != nil {
+		return 0, false, err
+	}
+	var key strings.Builder
+	key.WriteString("lists")
+	for _, t := range terms {
+		key.WriteString("\x00" + cacheKey(t.where, t.args))
+	}
+	n, err = s.cachedCountOf(ctx, key.String(), func() (int, error) { return s.intersectCount(ctx, terms) })
+	return n, err == nil, err
 }
 
 // rowsOf is the query counting the search rows of a key and value.

@@ -17,3 +17,12 @@ FROM search s JOIN final_entities fe ON fe.id = s.entity_id
 WHERE s.key IN ('kind', 'spec.type', 'spec.lifecycle', 'metadata.namespace', 'metadata.tags', 'relations.ownedby')
   AND s.value <> chr(1)
 GROUP BY 1, 2, 3, 4;
+
+-- Per kind and key, the entities having any counted value of the key,
+-- under the value and original chr(1), which no counted value can be.
+INSERT INTO facet_counts (kind, key, value, original, count)
+SELECT split_part(fe.entity_ref, ':', 1), s.key, chr(1), chr(1), count(DISTINCT s.entity_id)
+FROM search s JOIN final_entities fe ON fe.id = s.entity_id
+WHERE s.key IN ('kind', 'spec.type', 'spec.lifecycle', 'metadata.namespace', 'metadata.tags', 'relations.ownedby')
+  AND s.value <> chr(1)
+GROUP BY 1, 2;
