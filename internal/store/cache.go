@@ -17,6 +17,8 @@ const maxCached = 1024
 type resultCache[T any] struct {
 	mu      sync.Mutex
 	entries map[string]cached[T]
+	// limit bounds the entries instead of maxCached, for large results.
+	limit int
 }
 
 type cached[T any] struct {
@@ -69,7 +71,11 @@ func (c *resultCache[T]) getStale(key string, gen int64, maxAge, minCost time.Du
 func (c *resultCache[T]) put(key string, gen int64, v T, started, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= maxCached {
+	limit := c.limit
+	if limit == 0 {
+		limit = maxCached
+	}
+	if c.entries == nil || len(c.entries) >= limit {
 		c.entries = map[string]cached[T]{}
 	}
 	c.entries[key] = cached[T]{gen: gen, value: v, at: now, cost: now.Sub(started)}

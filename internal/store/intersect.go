@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/atrium-dev/atrium/internal/catalog/filter"
@@ -156,4 +158,57 @@ func (s *Store) withoutRedundantKind(ctx context.Context, terms []listTerm) ([]l
 		}
 	}
 	return terms, nil
+}
+
+// maxTextRows is the most search rows a full-text search reads into a
+// list of ids (resolveText); a term matching more is left to SQL, as a
+// subquery of each statement. Tests lower it.
+var maxTextRows = 20000
+
+// maxTextsCached bounds the cached full-text matches: each may hold
+// maxTextRows ids.
+const maxTextsCached = 64
+
+// textMatch is what a full-text search matches: the sorted entity ids, or
+// too many to list.
+type textMatch struct {
+	ids     []int64
+	tooMany bool
+}
+
+// resolveText reads the entities a full-text search matches into b, once
+// per catalog generation: a page, its count and the choice of its plan
+// then use the list instead of each scanning every name and title (45 ms
+// at 100,000 components). A term matching more than maxTextRows rows
+// leaves b unchanged.
+func (s *Store) resolveText(ctx context.Context, b *sqlBuilder, ft *FullText) error {
+	if ft == nil || ft.Term == "" || len(ft.Fields) == 0 {
+		return nil
+	}
+	gen, err := s.generation(ctx)
+	if err != nil {
+		return err
+	}
+	cond, args := textCondition(s.d, ft)
+	key := cacheKey(cond, args)
+	m, ok := s.texts.get(key, gen)
+	if !ok {
+		started := s.now()
+		ids, err := s.entityIDs(ctx, `SELECT entity_id FROM search WHERE `+cond+` LIMIT `+strconv.Itoa(maxTextRows+1), args)
+		if err != nil {
+			return fmt.Errorf("full-text search: %w", err)
+		}
+		if len(ids) > maxTextRows {
+			m.tooMany = true
+		} else {
+			slices.Sort(ids)
+			m.ids = slices.Compact(ids)
+		}
+		s.texts.put(key, gen, m, started, s.now())
+	}
+	if !m.tooMany {
+		ids := m.ids
+		b.textIDs = &ids
+	}
+	return nil
 }

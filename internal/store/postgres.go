@@ -51,6 +51,7 @@ func OpenPostgres(ctx context.Context, url string, opts Options) (*Store, error)
 	}
 	d := postgresDialect
 	s := &Store{d: d, w: pool{db, d}, r: pool{db, d}, now: opts.Now, staleFacets: opts.StaleFacets, staleMinCost: staleFacetsMinCost,
+		texts:   resultCache[textMatch]{limit: maxTextsCached},
 		noAudit: opts.DisableAudit}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()

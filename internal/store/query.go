@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,7 +43,10 @@ func (s *Store) queryEntities(ctx context.Context, q Query, pt part) (Page, erro
 	if (q.After != nil || q.Before != nil) && len(q.Order) > 1 {
 		return Page{}, derrors.Invalid("cursor pagination supports a single order field")
 	}
-	var b sqlBuilder
+	b := sqlBuilder{d: s.d}
+	if err := s.resolveText(ctx, &b, q.FullText); err != nil {
+		return Page{}, err
+	}
 	from := "final_entities fe"
 	tie := "fe.id" // the column that breaks ties, in the sort direction
 	sortExpr := "" // SQL of the order value; "" sorts by tie alone
@@ -127,9 +131,19 @@ func (s *Store) queryEntities(ctx context.Context, q Query, pt part) (Page, erro
 		// lists they would be built in full (a kind's 100,000 ids) and
 		// might drive the page instead.
 		driver, others := filter.Expr(nil), rest
-		if q.FullText == nil {
-			if m, o, ok := drivingMatch(rest); ok {
+		if m, o, ok := drivingMatch(rest); ok {
+			switch {
+			case q.FullText == nil:
 				driver, others = m, o
+			case b.textIDs != nil:
+				// Keep the listed matches that satisfy m, with a probe of
+				// the search index each, before fetching them.
+				ids, err := s.entityIDs(ctx, `SELECT entity_id FROM search WHERE key = ? AND value = ? AND `+
+					idList("entity_id", *b.textIDs), []any{m.Key, m.Values[0]})
+				if err != nil {
+					return Page{}, fmt.Errorf("query entities: %w", err)
+				}
+				b.textIDs, others = &ids, o
 			}
 		}
 		b.matching(driver, q.FullText, "fe.id")
@@ -137,7 +151,11 @@ func (s *Store) queryEntities(ctx context.Context, q Query, pt part) (Page, erro
 		b.matching(others, nil, "fe.id")
 		b.probe = false
 	default:
-		b.matching(rest, q.FullText, "fe.id")
+		b.matching(rest, nil, "fe.id")
+		// On the driving rows' id: the planner then keeps reading them in
+		// order and tests each against a listed full-text match, instead
+		// of driving from the list and searching the rows for each.
+		b.matching(nil, q.FullText, tie)
 	}
 	if q.Limit == 0 {
 		return page, nil
@@ -411,7 +429,10 @@ var jsonSortPath = map[string]string{
 // never the wide final_entities rows: the same driving rows as the page
 // query where there are some, else each entity's single "kind" row.
 func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
-	var b sqlBuilder
+	b := sqlBuilder{d: s.d}
+	if err := s.resolveText(ctx, &b, q.FullText); err != nil {
+		return 0, err
+	}
 	rest := q.Filter
 	if !driven {
 		_, _, driven = drivingMatch(q.Filter)
@@ -509,18 +530,58 @@ func (b *sqlBuilder) matching(f filter.Expr, ft *FullText, idCol string) {
 	if f != nil {
 		b.where(b.compile(f, idCol))
 	}
-	if ft != nil && ft.Term != "" {
-		if len(ft.Fields) == 0 {
-			b.where("1 = 0") // no field to search in: nothing matches
-			return
-		}
-		keys := make([]string, len(ft.Fields))
-		for i, f := range ft.Fields {
-			keys[i] = b.arg(strings.ToLower(f))
-		}
-		b.where(fmt.Sprintf(`%s IN (SELECT entity_id FROM search WHERE key IN (%s) AND value LIKE %s ESCAPE '\')`,
-			idCol, strings.Join(keys, ", "), b.arg("%"+escapeLike(strings.ToLower(strings.TrimSpace(ft.Term)))+"%")))
+	if ft == nil || ft.Term == "" {
+		return
 	}
+	if len(ft.Fields) == 0 {
+		b.where("1 = 0") // no field to search in: nothing matches
+		return
+	}
+	if b.textIDs != nil {
+		b.where(idList(idCol, *b.textIDs))
+		return
+	}
+	cond, args := textCondition(b.d, ft)
+	b.args = append(b.args, args...)
+	b.where(idCol + " IN (SELECT entity_id FROM search WHERE " + cond + ")")
+}
+
+// textCondition is the condition on search rows of a full-text search with
+// fields: a field's value contains the term.
+func textCondition(d *dialect, ft *FullText) (string, []any) {
+	var b sqlBuilder
+	keys := make([]string, len(ft.Fields))
+	for i, f := range ft.Fields {
+		keys[i] = b.arg(strings.ToLower(f))
+	}
+	term := strings.ToLower(strings.TrimSpace(ft.Term))
+	var contains string
+	if d == sqliteDialect {
+		// SQLite's GLOB (case-sensitive, as the lowercased values need)
+		// tests a 100,000-row scan in half LIKE's time.
+		contains = "value GLOB " + b.arg("*"+escapeGlob(term)+"*")
+	} else {
+		contains = "value LIKE " + b.arg("%"+escapeLike(term)+"%") + ` ESCAPE '\'`
+	}
+	return "key IN (" + strings.Join(keys, ", ") + ") AND " + contains, b.args
+}
+
+// idList is the condition that idCol is one of ids, written out: the ids
+// are the store's own integers.
+func idList(idCol string, ids []int64) string {
+	if len(ids) == 0 {
+		return "1 = 0"
+	}
+	var sb strings.Builder
+	sb.WriteString(idCol + " IN (")
+	for i, id := range ids {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(strconv.FormatInt(id, 10))
+	}
+	sb.WriteByte(')')
+	return sb.String()
 }
 
 // drivingMatch finds a single-valued match that every result must satisfy
@@ -736,8 +797,14 @@ func (s *Store) Children(ctx context.Context, key string) ([]string, error) {
 
 // sqlBuilder collects WHERE conditions and their arguments.
 type sqlBuilder struct {
-	conds []string
-	args  []any
+	// d is the dialect, where the SQL differs by engine; nil writes SQL
+	// both understand.
+	d *dialect
+	// textIDs, when set, are the entities the full-text search matches,
+	// read beforehand (Store.resolveText).
+	textIDs *[]int64
+	conds   []string
+	args    []any
 	// probe compiles matches as a primary-key probe per candidate row
 	// instead of a list of every matching id built up front. A page read
 	// off an index in order stops after a page, so it should check only
@@ -808,6 +875,12 @@ func (b *sqlBuilder) compile(e filter.Expr, idCol string) string {
 	default:
 		panic(fmt.Sprintf("store: unknown filter node %T", e))
 	}
+}
+
+// escapeGlob makes s match itself in a GLOB pattern: each of its
+// wildcard characters becomes a one-character class.
+func escapeGlob(s string) string {
+	return strings.NewReplacer("*", "[*]", "?", "[?]", "[", "[[]").Replace(s)
 }
 
 func escapeLike(s string) string {

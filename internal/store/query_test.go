@@ -267,28 +267,44 @@ func TestQueryEntitiesOrderAndPaging(t *testing.T) {
 				[]string{"fox_trot"}, 1, false},
 			{"full text percent", Query{Limit: -1, FullText: &FullText{Term: "%", Fields: []string{"metadata.name"}}, CountTotal: true},
 				nil, 0, false},
+			{"full text escapes GLOB's star", Query{Limit: -1, FullText: &FullText{Term: "*", Fields: []string{"metadata.name"}}, CountTotal: true},
+				nil, 0, false},
+			{"full text escapes GLOB's question mark", Query{Limit: -1, FullText: &FullText{Term: "?", Fields: []string{"metadata.name"}}, CountTotal: true},
+				nil, 0, false},
+			{"full text escapes GLOB's classes", Query{Limit: -1, FullText: &FullText{Term: "[a]", Fields: []string{"metadata.name"}}, CountTotal: true},
+				nil, 0, false},
 			{"full text with no fields matches nothing", Query{Limit: -1, FullText: &FullText{Term: "alpha"}, CountTotal: true},
 				nil, 0, false},
 		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				page, err := f.st.QueryEntities(ctx, tt.q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff(tt.want, names(t, page.Items)); diff != "" {
-					t.Errorf("items (-want +got):\n%s", diff)
-				}
-				if tt.q.CountTotal && page.TotalItems != tt.wantTotal {
-					t.Errorf("TotalItems = %d, want %d", page.TotalItems, tt.wantTotal)
-				}
-				if page.HasMore != tt.wantMore {
-					t.Errorf("HasMore = %v, want %v", page.HasMore, tt.wantMore)
-				}
-				if len(page.Items) > 0 && (page.First == nil || page.Last == nil) {
-					t.Errorf("First/Last not set on a non-empty page")
-				}
-			})
+		// Full-text searches are answered from a list of the matches read
+		// beforehand, or, matching too many, with a subquery: both ways.
+		defer func(max int) { maxTextRows = max }(maxTextRows)
+		for _, listed := range []bool{true, false} {
+			maxTextRows = 20000
+			if !listed {
+				maxTextRows = 0
+			}
+			f.st.texts = resultCache[textMatch]{limit: maxTextsCached}
+			for _, tt := range tests {
+				t.Run(fmt.Sprintf("%s/listed=%v", tt.name, listed), func(t *testing.T) {
+					page, err := f.st.QueryEntities(ctx, tt.q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(tt.want, names(t, page.Items)); diff != "" {
+						t.Errorf("items (-want +got):\n%s", diff)
+					}
+					if tt.q.CountTotal && page.TotalItems != tt.wantTotal {
+						t.Errorf("TotalItems = %d, want %d", page.TotalItems, tt.wantTotal)
+					}
+					if page.HasMore != tt.wantMore {
+						t.Errorf("HasMore = %v, want %v", page.HasMore, tt.wantMore)
+					}
+					if len(page.Items) > 0 && (page.First == nil || page.Last == nil) {
+						t.Errorf("First/Last not set on a non-empty page")
+					}
+				})
+			}
 		}
 	})
 }

@@ -38,8 +38,10 @@ type Store struct {
 	r   pool // reads
 	now func() time.Time
 	// counts and facets cache query results per catalog generation.
-	counts      resultCache[int]
-	facets      resultCache[[]FacetCount]
+	counts resultCache[int]
+	facets resultCache[[]FacetCount]
+	// texts caches the entities full-text searches match (resolveText).
+	texts       resultCache[textMatch]
 	staleFacets time.Duration
 	// staleMinCost is how long a facet must have taken to compute for its
 	// counts to be served stale (staleFacetsMinCost; tests lower it).
@@ -121,6 +123,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	d := sqliteDialect
 	s := &Store{d: d, w: pool{w, d}, r: pool{w, d}, now: opts.Now, staleFacets: opts.StaleFacets, staleMinCost: staleFacetsMinCost,
+		texts:   resultCache[textMatch]{limit: maxTextsCached},
 		noAudit: opts.DisableAudit}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
