@@ -194,11 +194,17 @@ func (s *Store) resolveText(ctx context.Context, b *sqlBuilder, ft *FullText) er
 	m, ok := s.texts.get(key, gen)
 	if !ok {
 		started := s.now()
-		ids, err := s.entityIDs(ctx, `SELECT entity_id FROM search WHERE `+cond+` LIMIT `+strconv.Itoa(maxTextRows+1), args)
-		if err != nil {
-			return fmt.Errorf("full-text search: %w", err)
+		term := strings.ToLower(strings.TrimSpace(ft.Term))
+		ids, tooMany, indexed := s.textMatchesIndexed(ft.Fields, term, gen)
+		if !indexed {
+			var err error
+			ids, err = s.entityIDs(ctx, `SELECT entity_id FROM search WHERE `+cond+` LIMIT `+strconv.Itoa(maxTextRows+1), args)
+			if err != nil {
+				return fmt.Errorf("full-text search: %w", err)
+			}
+			tooMany = len(ids) > maxTextRows
 		}
-		if len(ids) > maxTextRows {
+		if tooMany {
 			m.tooMany = true
 		} else {
 			slices.Sort(ids)

@@ -438,6 +438,10 @@ func (s *Store) count(ctx context.Context, q Query, driven bool) (int, error) {
 		_, _, driven = drivingMatch(q.Filter)
 	}
 	dropsMissing := len(q.Order) > 0 && q.DropMissing && !alwaysPresent[q.Order[0].Field]
+	if b.textIDs != nil && q.Filter == nil && !dropsMissing {
+		// Every listed id has search rows, so it is a served entity.
+		return len(*b.textIDs), nil
+	}
 	if kinds, ok := countedKinds(q.Filter); ok && (q.FullText == nil || q.FullText.Term == "") {
 		switch {
 		case !dropsMissing:

@@ -277,16 +277,34 @@ func TestQueryEntitiesOrderAndPaging(t *testing.T) {
 				nil, 0, false},
 		}
 		// Full-text searches are answered from a list of the matches read
-		// beforehand, or, matching too many, with a subquery: both ways.
-		defer func(max int) { maxTextRows = max }(maxTextRows)
-		for _, listed := range []bool{true, false} {
-			maxTextRows = 20000
-			if !listed {
+		// beforehand (from the text index, or from SQL where the index
+		// would be too large), or, matching too many, with a subquery:
+		// every way.
+		defer func(rows, bytes int) { maxTextRows, maxTextIndexBytes = rows, bytes }(maxTextRows, maxTextIndexBytes)
+		for _, mode := range []string{"indexed", "listed", "subquery"} {
+			maxTextRows, maxTextIndexBytes = 20000, 64<<20
+			switch mode {
+			case "listed":
+				maxTextIndexBytes = 0
+			case "subquery":
 				maxTextRows = 0
 			}
 			f.st.texts = resultCache[textMatch]{limit: maxTextsCached}
+			f.st.textIdx.idx = nil
 			for _, tt := range tests {
-				t.Run(fmt.Sprintf("%s/listed=%v", tt.name, listed), func(t *testing.T) {
+				t.Run(tt.name+"/"+mode, func(t *testing.T) {
+					if ft := tt.q.FullText; mode == "indexed" && ft != nil && len(ft.Fields) > 0 {
+						// The first search starts building the index for
+						// its fields; the next one reads it.
+						if _, err := f.st.QueryEntities(ctx, tt.q); err != nil {
+							t.Fatal(err)
+						}
+						f.st.Settle()
+						if f.st.textIdx.idx == nil {
+							t.Fatal("no text index was built")
+						}
+						f.st.texts = resultCache[textMatch]{limit: maxTextsCached}
+					}
 					page, err := f.st.QueryEntities(ctx, tt.q)
 					if err != nil {
 						t.Fatal(err)

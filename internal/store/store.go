@@ -41,7 +41,9 @@ type Store struct {
 	counts resultCache[int]
 	facets resultCache[[]FacetCount]
 	// texts caches the entities full-text searches match (resolveText).
-	texts       resultCache[textMatch]
+	texts resultCache[textMatch]
+	// textIdx holds the values full-text searches look in.
+	textIdx     textIndexes
 	staleFacets time.Duration
 	// staleMinCost is how long a facet must have taken to compute for its
 	// counts to be served stale (staleFacetsMinCost; tests lower it).
