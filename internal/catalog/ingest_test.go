@@ -485,6 +485,33 @@ func finalRows(t *testing.T, db *sql.DB) map[string]dbRow {
 	return out
 }
 
+type processedRow struct{ unprocessed, processed, resultHash string }
+
+// processedRows reads refresh_state's inputs and results of the entities
+// that are not Locations (a Location's result holds its read time).
+func processedRows(t *testing.T, db *sql.DB) map[string]processedRow {
+	t.Helper()
+	rows, err := db.Query(`SELECT entity_ref, unprocessed_entity, processed_entity, result_hash FROM refresh_state
+		WHERE entity_ref NOT LIKE 'location:%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]processedRow{}
+	for rows.Next() {
+		var ref string
+		var r processedRow
+		if err := rows.Scan(&ref, &r.unprocessed, &r.processed, &r.resultHash); err != nil {
+			t.Fatal(err)
+		}
+		out[ref] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func countRows(t *testing.T, db *sql.DB, table string) int {
 	t.Helper()
 	var n int
@@ -521,12 +548,18 @@ spec:
   memberOf: [team-a]
 `)
 		e.write("components.yaml", component("a", "team-a", "")+"---\n"+component("b", "team-a", "")+`  dependsOn: [component:default/a]
-  providesApis: [x]
+  providesApis: [y, x]
 `)
 		e.fileRoot("catalog.yaml")
 		e.sync()
 		before := e.all()
 		rowsBefore := finalRows(t, e.db)
+		stateBefore := processedRows(t, e.db)
+		// Processed as they were read, with their ref arrays sorted: the
+		// stored input is the processed entity itself.
+		if b := stateBefore["component:default/b"]; b.unprocessed != b.processed || !strings.Contains(b.processed, `"providesApis":["x","y"]`) {
+			t.Errorf("component b: unprocessed %s, processed %s; want both with providesApis sorted", b.unprocessed, b.processed)
+		}
 		searchBefore := countRows(t, e.db, "search")
 		if len(before) != 6 || len(rowsBefore) != 6 {
 			t.Fatalf("served %d entities (%d rows), want 6", len(before), len(rowsBefore))
@@ -557,6 +590,11 @@ spec:
 			}
 			if n := countRows(t, e.db, "search"); n != searchBefore {
 				t.Errorf("round %d: search has %d rows, had %d", round, n, searchBefore)
+			}
+			// Reprocessed from their stored input, entities come out the
+			// same as when their location emitted them.
+			if diff := cmp.Diff(stateBefore, processedRows(t, e.db), cmp.AllowUnexported(processedRow{})); diff != "" {
+				t.Errorf("round %d: refresh_state changed (-before +after):\n%s", round, diff)
 			}
 		}
 

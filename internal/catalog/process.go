@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,13 +62,14 @@ func (s *Service) process(ctx context.Context, w store.Work) store.Result {
 			e.KeepSpecOrder(raw.Spec)
 		}
 	}
-	return s.complete(ctx, res, e, edges)
+	return s.complete(ctx, res, e, edges, nil)
 }
 
 // complete finishes processing a valid entity: sorts its ref arrays, reads
 // a Location's targets, and hashes the result so that an unchanged one
-// writes nothing.
-func (s *Service) complete(ctx context.Context, res store.Result, e *entity.Entity, edges []entity.Edge) store.Result {
+// writes nothing. encoded, if not nil, is e already encoded with its ref
+// arrays sorted.
+func (s *Service) complete(ctx context.Context, res store.Result, e *entity.Entity, edges []entity.Edge, encoded []byte) store.Result {
 	sortRefArrays(e)
 	var warnings []entity.StatusItem
 	var children []store.Child
@@ -88,7 +90,10 @@ func (s *Service) complete(ctx context.Context, res store.Result, e *entity.Enti
 			}
 		}
 	}
-	processed, err := json.Marshal(e)
+	processed, err := encoded, error(nil)
+	if processed == nil || e.Kind == "Location" {
+		processed, err = json.Marshal(e)
+	}
 	if err != nil {
 		res.Errors = mustJSON(inputErrors([]string{"cannot encode entity: " + err.Error()}))
 		res.ResultHash = hashOf(res.Errors)
@@ -104,8 +109,17 @@ func (s *Service) complete(ctx context.Context, res store.Result, e *entity.Enti
 	h := sha1.New()
 	h.Write(processed)
 	h.Write(res.Errors)
-	for _, ed := range edges {
-		fmt.Fprintf(h, "\x00%s %s %s", ed.Source.String(), ed.Type, ed.Target.String())
+	// In a fixed order: the edges come in the order of the arrays they were
+	// read from, which processing sorts (an entity processed as its
+	// location emits it and one processed again from what was stored
+	// must hash the same).
+	lines := make([]string, len(edges))
+	for i, ed := range edges {
+		lines[i] = fmt.Sprintf("\x00%s %s %s", ed.Source.String(), ed.Type, ed.Target.String())
+	}
+	slices.Sort(lines)
+	for _, l := range lines {
+		h.Write([]byte(l))
 	}
 	for _, c := range children {
 		fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00", c.Ref, c.LocationKey, c.EmitProblems)
@@ -246,6 +260,10 @@ func (s *Service) emit(ctx context.Context, d *source.Document, typ, file, locRe
 	if typ == "url" {
 		setURLAnnotations(e, file)
 	}
+	// Sorted before encoding, the emitted entity is already the processed
+	// one of an entity processed below, which then needs no second
+	// encoding; and an input that only reorders them is unchanged.
+	sortRefArrays(e)
 	body, err := json.Marshal(e)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode %s: %w", e.Ref(), err)
@@ -256,7 +274,7 @@ func (s *Service) emit(ctx context.Context, d *source.Document, typ, file, locRe
 			// Processing an entity other than a Location is a pure function
 			// of what was just validated, so do it now and save the store a
 			// second round trip; a periodic refresh later gets the same result.
-			r := s.complete(ctx, store.Result{}, e, edges)
+			r := s.complete(ctx, store.Result{}, e, edges, body)
 			c.child.Result = &r
 		}
 		return c, nil, nil
