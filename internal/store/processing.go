@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha1"
@@ -328,6 +329,9 @@ func newWriter(ctx context.Context, tx *txn, now time.Time) *writer {
 			unprocessed_hash = excluded.unprocessed_hash,
 			emit_problems = excluded.emit_problems,
 			location_key = excluded.location_key,
+			processed_entity = CASE WHEN refresh_state.processed_entity = ''
+				AND refresh_state.unprocessed_hash <> excluded.unprocessed_hash
+				THEN refresh_state.unprocessed_entity ELSE refresh_state.processed_entity END,
 			next_update_at = CASE WHEN refresh_state.unprocessed_hash = excluded.unprocessed_hash
 				THEN refresh_state.next_update_at ELSE excluded.next_update_at END,
 			last_discovery_at = excluded.last_discovery_at
@@ -513,7 +517,7 @@ func (w *writer) upsertChild(c Child) (ok bool, conflict *Conflict, err error) {
 	}
 	if c.Result != nil {
 		r := *c.Result
-		r.Work = Work{ID: id, Ref: c.Ref, ResultHash: oldHash}
+		r.Work = Work{ID: id, Ref: c.Ref, ResultHash: oldHash, Unprocessed: c.Entity}
 		if _, err := w.writeResult(r); err != nil {
 			return false, nil, err
 		}
@@ -579,7 +583,7 @@ func (w *writer) writeResult(r Result) ([]Conflict, error) {
 	}
 	if _, err := w.tx.ExecContext(w.ctx, `UPDATE refresh_state SET processed_entity = ?, errors = ?, result_hash = ?,
 		relations_emitted = ? WHERE id = ?`,
-		string(r.Processed), errorsJSON, r.ResultHash, emitted, r.Work.ID); err != nil {
+		storedProcessed(r.Processed, r.Work.Unprocessed), errorsJSON, r.ResultHash, emitted, r.Work.ID); err != nil {
 		return nil, err
 	}
 	w.queueStitch(r.Work.Ref)
@@ -745,7 +749,7 @@ func (w *writer) insertNew(children []Child, keep map[string]bool) (rest []Child
 		resultHash, due := "", w.now
 		if r != nil {
 			Prepare(r)
-			processed, resultHash, relJSON = string(r.Processed), r.ResultHash, r.relJSON
+			processed, resultHash, relJSON = storedProcessed(r.Processed, c.Entity), r.ResultHash, r.relJSON
 			if len(r.Errors) > 0 {
 				errorsJSON = string(r.Errors)
 			}
@@ -767,6 +771,19 @@ func (w *writer) insertNew(children []Child, keep map[string]bool) (rest []Child
 		keep[c.Ref] = true
 	}
 	return rest, ins.flush()
+}
+
+// storedProcessed is what refresh_state.processed_entity holds for a
+// processed entity: "" when it is the same as its input, which is the case
+// for every entity but a Location (see catalog's emit), so that each
+// entity's document is stored once. An upsert that changes the input
+// copies the old input into processed_entity first, so that a new input
+// that fails processing leaves the last good version in place.
+func storedProcessed(processed, unprocessed []byte) string {
+	if bytes.Equal(processed, unprocessed) {
+		return ""
+	}
+	return string(processed)
 }
 
 func nullIfEmpty(s string) any {

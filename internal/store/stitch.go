@@ -320,7 +320,9 @@ func (st *stitcher) write(b *build) error {
 // load reads the stitching inputs of the refs in the IN list.
 func (st *stitcher) load(ph string, args []any) ([]stitchInput, error) {
 	rows, err := st.tx.QueryContext(st.ctx, `
-		SELECT rs.entity_ref, rs.id, rs.uid, rs.processed_entity, rs.errors, fe.hash, fe.final_entity,
+		SELECT rs.entity_ref, rs.id, rs.uid,
+			CASE WHEN rs.processed_entity = '' THEN rs.unprocessed_entity ELSE rs.processed_entity END,
+			rs.errors, fe.hash, fe.final_entity,
 			NOT EXISTS (SELECT 1 FROM refresh_state_references r WHERE r.target = rs.entity_ref)
 		FROM refresh_state rs LEFT JOIN final_entities fe ON fe.id = rs.id
 		WHERE rs.entity_ref IN (`+ph+`)`, args...)
