@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -265,6 +266,68 @@ func TestCountByLists(t *testing.T) {
 			if got := intersectSorted(slices.Clone(tt.a), tt.b); !slices.Equal(got, tt.want) {
 				t.Errorf("intersectSorted(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
 			}
+		}
+	})
+}
+
+// TestRelationsFollowTheirEntity changes and deletes an entity that emits
+// relations and checks both ends: an entity's stored list of the rows it
+// emitted (which names the entity itself in short) must find every one of
+// them again.
+func TestRelationsFollowTheirEntity(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		f := newFixture(t, eng)
+		ctx := context.Background()
+		relationsOf := func(name, kind string) []string {
+			t.Helper()
+			body, err := f.st.EntityByRef(ctx, strings.ToLower(kind)+":default/"+name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e struct {
+				Relations []struct{ Type, TargetRef string }
+			}
+			if err := json.Unmarshal(body, &e); err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range e.Relations {
+				out = append(out, r.Type+" "+r.TargetRef)
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got := relationsOf("alpha", "component"); !slices.Equal(got, []string{"ownedBy group:default/team-a"}) {
+			t.Fatalf("alpha's relations = %v", got)
+		}
+		catalog := slices.Clone(fixtureEntities)
+		i := slices.IndexFunc(catalog, func(e testEntity) bool { return e.name == "alpha" })
+		catalog[i].owner, catalog[i].title = "team-b", "Alpha, moved" // a new input, processed again
+		f.ingest(t, catalog)
+		if got := relationsOf("alpha", "component"); !slices.Equal(got, []string{"ownedBy group:default/team-b"}) {
+			t.Errorf("alpha's relations after changing its owner = %v", got)
+		}
+		if got := relationsOf("team-a", "group"); slices.Contains(got, "ownerOf component:default/alpha") {
+			t.Errorf("team-a still owns alpha: %v", got)
+		}
+		if _, err := f.st.DeleteByUID(ctx, f.uids["alpha"]); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := f.st.Stitch(ctx, 100); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := relationsOf("team-b", "group"); slices.Contains(got, "ownerOf component:default/alpha") {
+			t.Errorf("team-b still owns the deleted alpha: %v", got)
+		}
+		var left int
+		if err := f.st.r.QueryRowContext(ctx, `SELECT count(*) FROM relations WHERE source_ref = ? OR target_ref = ?`,
+			"component:default/alpha", "component:default/alpha").Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 0 {
+			t.Errorf("%d relation rows of the deleted alpha are left", left)
 		}
 	})
 }

@@ -79,19 +79,29 @@ type Result struct {
 // relation rows, its children's hashes — so that processing workers do it
 // in parallel instead of the one writer. WriteResults prepares any result
 // that was not.
-func Prepare(r *Result) {
+func Prepare(r *Result) { prepare(r, r.Work.Ref) }
+
+// prepare is Prepare for the result of the entity self (its ref key, ""
+// if not known).
+func prepare(r *Result, self string) {
 	if r.prepared {
 		return
 	}
 	r.relRows = make([]relKey, 0, len(r.Relations))
 	seen := make(map[relKey]bool, len(r.Relations))
 	triples := make([][3]string, 0, len(r.Relations))
+	short := func(ref string) string {
+		if ref == self {
+			return ""
+		}
+		return ref
+	}
 	for _, e := range r.Relations {
 		k := relKey{e.Source.Key(), string(e.Type), e.Target.Key()}
 		if !seen[k] {
 			seen[k] = true
 			r.relRows = append(r.relRows, k)
-			triples = append(triples, [3]string{k.source, k.typ, k.target})
+			triples = append(triples, [3]string{short(k.source), k.typ, short(k.target)})
 		}
 	}
 	b, err := json.Marshal(triples)
@@ -104,7 +114,7 @@ func Prepare(r *Result) {
 		sum := sha1.Sum(append(append([]byte{}, c.Entity...), c.EmitProblems...))
 		c.hash = hex.EncodeToString(sum[:])
 		if c.Result != nil {
-			Prepare(c.Result)
+			prepare(c.Result, c.Ref)
 		}
 	}
 	r.prepared = true
@@ -640,10 +650,13 @@ func (w *writer) replaceRelations(id int64, next []relKey, nextJSON string, hadA
 }
 
 // emittedRelations returns the relation rows owned by the refresh_state row
-// matching where.
+// matching where. relations_emitted holds [source, type, target] triples,
+// with "" for the entity's own ref (most rows have it at one end: a third
+// of the bytes).
 func (w *writer) emittedRelations(where string, arg any) ([]relKey, error) {
 	var raw sql.NullString
-	err := w.tx.QueryRowContext(w.ctx, `SELECT relations_emitted FROM refresh_state WHERE `+where, arg).Scan(&raw)
+	var self string
+	err := w.tx.QueryRowContext(w.ctx, `SELECT relations_emitted, entity_ref FROM refresh_state WHERE `+where, arg).Scan(&raw, &self)
 	if err == sql.ErrNoRows || !raw.Valid {
 		return nil, nil
 	}
@@ -654,9 +667,15 @@ func (w *writer) emittedRelations(where string, arg any) ([]relKey, error) {
 	if err := json.Unmarshal([]byte(raw.String), &triples); err != nil {
 		return nil, fmt.Errorf("decode relations_emitted: %w", err)
 	}
+	full := func(ref string) string {
+		if ref == "" {
+			return self
+		}
+		return ref
+	}
 	out := make([]relKey, len(triples))
 	for i, t := range triples {
-		out[i] = relKey{t[0], t[1], t[2]}
+		out[i] = relKey{full(t[0]), t[1], full(t[2])}
 	}
 	return out, nil
 }
