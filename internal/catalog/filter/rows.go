@@ -43,6 +43,16 @@ var skipped = map[string]bool{
 // array items become one row each (and "<path>.<item>" = "true" for string
 // items), relations become "relations.<type>" = target ref.
 func SearchRows(body []byte) ([]SearchRow, error) {
+	rows, err := scanRows(body)
+	if err != errFallBack {
+		return rows, err
+	}
+	return decodeRows(body)
+}
+
+// decodeRows is SearchRows by decoding the document: the reference the
+// byte scanner (scanRows) is held to, and its fallback.
+func decodeRows(body []byte) ([]SearchRow, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("flatten entity: %w", err)
@@ -72,13 +82,19 @@ func SearchRows(body []byte) ([]SearchRow, error) {
 }
 
 // finish drops duplicate (key, value) rows and marks each key's first value.
+// Of rows differing only in case ("Go" and "go"), the one whose original
+// sorts first is kept, whatever the order they came in, so that facet
+// counts see the same row each time an entity is flattened.
 func (f *flattener) finish() []SearchRow {
 	sort.Slice(f.rows, func(i, j int) bool {
 		a, b := f.rows[i], f.rows[j]
 		if a.Key != b.Key {
 			return a.Key < b.Key
 		}
-		return a.Value < b.Value
+		if a.Value != b.Value {
+			return a.Value < b.Value
+		}
+		return a.Original < b.Original
 	})
 	out := f.rows[:0]
 	for i, r := range f.rows {
