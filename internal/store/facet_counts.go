@@ -154,11 +154,7 @@ func countedFacetQuery(key string, kinds []string) (string, []any) {
 	var b sqlBuilder
 	b.where("key = "+b.arg(key), "value <> "+b.arg(hasValue))
 	if kinds != nil {
-		ph := make([]string, len(kinds))
-		for i, k := range kinds {
-			ph[i] = b.arg(k)
-		}
-		b.where("kind IN (" + strings.Join(ph, ", ") + ")")
+		b.where(b.in("kind", kinds))
 	}
 	return `SELECT original, CAST(sum(count) AS BIGINT) FROM facet_counts` + b.whereSQL() + ` GROUP BY original ORDER BY original`, b.args
 }
@@ -170,11 +166,7 @@ func countedTotal(key string, kinds []string) (string, []any) {
 	var b sqlBuilder
 	b.where("key = "+b.arg(key), "value = "+b.arg(hasValue))
 	if kinds != nil {
-		ph := make([]string, len(kinds))
-		for i, k := range kinds {
-			ph[i] = b.arg(k)
-		}
-		b.where("kind IN (" + strings.Join(ph, ", ") + ")")
+		b.where(b.in("kind", kinds))
 	}
 	return `SELECT CAST(coalesce(sum(count), 0) AS BIGINT) FROM facet_counts` + b.whereSQL(), b.args
 }

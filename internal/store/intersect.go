@@ -90,20 +90,7 @@ func (s *Store) intersectCount(ctx context.Context, terms []listTerm) (int, erro
 }
 
 func (s *Store) entityIDs(ctx context.Context, query string, args []any) ([]int64, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryColumn[int64](ctx, s.r, query, args...)
 }
 
 // intersectSorted keeps the ids of a that are in b, both sorted and
@@ -143,13 +130,9 @@ func (s *Store) withoutRedundantKind(ctx context.Context, terms []listTerm) ([]l
 		if err != nil {
 			return nil, err
 		}
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ")
-		args := []any{t.match.Key, t.match.Values[0]}
-		for _, kind := range kinds {
-			args = append(args, kind)
-		}
-		ofKinds, err := s.cachedCount(ctx, `SELECT CAST(coalesce(sum(count), 0) AS BIGINT) FROM facet_counts
-			WHERE key = ? AND value = ? AND kind IN (`+ph+`)`, args)
+		var b sqlBuilder
+		b.where("key = "+b.arg(t.match.Key), "value = "+b.arg(t.match.Values[0]), b.in("kind", kinds))
+		ofKinds, err := s.cachedCount(ctx, `SELECT CAST(coalesce(sum(count), 0) AS BIGINT) FROM facet_counts`+b.whereSQL(), b.args)
 		if err != nil {
 			return nil, err
 		}

@@ -823,6 +823,15 @@ func (b *sqlBuilder) arg(v any) string {
 
 func (b *sqlBuilder) where(conds ...string) { b.conds = append(b.conds, conds...) }
 
+// in is the condition that col is one of values.
+func (b *sqlBuilder) in(col string, values []string) string {
+	ph := make([]string, len(values))
+	for i, v := range values {
+		ph[i] = b.arg(v)
+	}
+	return col + " IN (" + strings.Join(ph, ", ") + ")"
+}
+
 func (b *sqlBuilder) whereSQL() string {
 	if len(b.conds) == 0 {
 		return ""

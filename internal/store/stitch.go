@@ -562,21 +562,29 @@ func (h *runHeap) Pop() any {
 	return x
 }
 
-func queryStrings(ctx context.Context, q interface {
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	return queryColumn[string](ctx, q, query, args...)
+}
+
+// querier runs queries: a pool or a transaction.
+type querier interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]string, error) {
+}
+
+// queryColumn reads the single column of a query's rows.
+func queryColumn[T any](ctx context.Context, q querier, query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -104,199 +105,93 @@ func (s *rowScanner) value(path string, depth int, emit bool) error {
 }
 
 func (s *rowScanner) object(path string, depth int, emit bool) error {
-	s.i++ // '{'
-	var keys []string
 	metadata := path == "metadata" && depth == 1
-	for first := true; ; first = false {
-		s.space()
-		if s.i >= len(s.b) {
-			return errFallBack
-		}
-		if s.b[s.i] == '}' {
-			if !first {
-				return errFallBack // a comma before it
-			}
-			s.i++
-			return nil
-		}
-		if s.b[s.i] != '"' {
-			return errFallBack
-		}
-		k, err := s.str()
-		if err != nil {
-			return err
-		}
-		for _, seen := range keys {
-			if seen == k {
-				return errFallBack
-			}
-		}
-		keys = append(keys, k)
-		s.space()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return errFallBack
-		}
-		s.i++
+	return s.members(func(k string) error {
 		child := k
 		if path != "" {
 			child = path + "." + k
 		}
 		switch {
 		case path == "" && depth == 0 && k == "relations":
-			if err := s.relationList(); err != nil {
-				return err
-			}
+			return s.relationList()
 		case metadata && (k == "name" || k == "namespace" || k == "uid"):
 			if k == "namespace" {
 				s.hasNamespace = true
 			}
-			s.space()
-			if s.i < len(s.b) && s.b[s.i] == '"' {
-				v, err := s.str()
-				if err != nil {
-					return err
-				}
-				switch k {
-				case "name":
-					s.name = &v
-				case "namespace":
-					s.namespace = &v
-				default:
-					s.uid = &v
-				}
-			} else if err := s.value(child, depth+1, false); err != nil {
-				return err
+			if s.b[s.i] != '"' {
+				return s.value(child, depth+1, false)
 			}
-		default:
-			if err := s.value(child, depth+1, emit); err != nil {
-				return err
+			v, err := s.str()
+			switch k {
+			case "name":
+				s.name = &v
+			case "namespace":
+				s.namespace = &v
+			default:
+				s.uid = &v
 			}
+			return err
 		}
-		s.space()
-		if s.i >= len(s.b) {
-			return errFallBack
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return errFallBack
-		}
-	}
+		return s.value(child, depth+1, emit)
+	})
 }
 
 func (s *rowScanner) array(path string, depth int, emit bool) error {
-	s.i++ // '['
-	for first := true; ; first = false {
-		s.space()
-		if s.i >= len(s.b) {
-			return errFallBack
+	return s.items(func() error {
+		if c := s.b[s.i]; c == '{' || c == '[' {
+			return s.value(path, depth+1, emit)
 		}
-		if s.b[s.i] == ']' {
-			if !first {
-				return errFallBack
-			}
-			s.i++
-			return nil
+		v, str, err := s.scalar()
+		if err != nil {
+			return err
 		}
-		switch s.b[s.i] {
-		case '{', '[':
-			if err := s.value(path, depth+1, emit); err != nil {
-				return err
-			}
-		default:
-			v, str, err := s.scalar()
-			if err != nil {
-				return err
-			}
-			if emit {
-				s.f.add(path, v)
-				if str {
-					s.f.add(path+"."+v, "true")
-				}
+		if emit {
+			s.f.add(path, v)
+			if str {
+				s.f.add(path+"."+v, "true")
 			}
 		}
-		s.space()
-		if s.i >= len(s.b) {
-			return errFallBack
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return errFallBack
-		}
-	}
+		return nil
+	})
 }
 
 // relationList reads the top-level relations, keeping the type and target
 // of each object that has both as non-empty strings.
 func (s *rowScanner) relationList() error {
-	s.space()
-	if s.i >= len(s.b) {
-		return errFallBack
-	}
 	if s.b[s.i] != '[' {
 		return s.value("relations", 1, false)
 	}
-	s.i++
-	for first := true; ; first = false {
-		s.space()
-		if s.i >= len(s.b) {
-			return errFallBack
+	return s.items(func() error {
+		if s.b[s.i] != '{' {
+			return s.value("relations", 2, false)
 		}
-		if s.b[s.i] == ']' {
-			if !first {
-				return errFallBack
+		var typ, target string
+		err := s.members(func(k string) error {
+			if (k != "type" && k != "targetRef") || s.b[s.i] != '"' {
+				return s.value("relations", 3, false)
 			}
-			s.i++
-			return nil
-		}
-		if s.b[s.i] == '{' {
-			if err := s.relation(); err != nil {
-				return err
+			v, err := s.str()
+			if k == "type" {
+				typ = v
+			} else {
+				target = v
 			}
-		} else if err := s.value("relations", 2, false); err != nil {
 			return err
+		})
+		if err == nil && typ != "" && target != "" {
+			s.relations = append(s.relations, [2]string{typ, target})
 		}
-		s.space()
-		if s.i >= len(s.b) {
-			return errFallBack
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return errFallBack
-		}
-	}
+		return err
+	})
 }
 
-func (s *rowScanner) relation() error {
+// members reads the object at s.i, calling member with each key and s.i
+// at the start of its value, which member must read. A key repeated in
+// the object falls back: decoding keeps its last value.
+func (s *rowScanner) members(member func(k string) error) error {
 	s.i++ // '{'
 	var keys []string
-	var typ, target string
-	for first := true; ; first = false {
-		s.space()
-		if s.i >= len(s.b) {
-			return errFallBack
-		}
-		if s.b[s.i] == '}' {
-			if !first {
-				return errFallBack
-			}
-			s.i++
-			break
-		}
+	return s.list('}', func() error {
 		if s.b[s.i] != '"' {
 			return errFallBack
 		}
@@ -304,10 +199,8 @@ func (s *rowScanner) relation() error {
 		if err != nil {
 			return err
 		}
-		for _, seen := range keys {
-			if seen == k {
-				return errFallBack
-			}
+		if slices.Contains(keys, k) {
+			return errFallBack
 		}
 		keys = append(keys, k)
 		s.space()
@@ -316,37 +209,51 @@ func (s *rowScanner) relation() error {
 		}
 		s.i++
 		s.space()
-		if (k == "type" || k == "targetRef") && s.i < len(s.b) && s.b[s.i] == '"' {
-			v, err := s.str()
-			if err != nil {
-				return err
-			}
-			if k == "type" {
-				typ = v
-			} else {
-				target = v
-			}
-		} else if err := s.value("relations", 3, false); err != nil {
+		if s.i >= len(s.b) {
+			return errFallBack
+		}
+		return member(k)
+	})
+}
+
+// items reads the array at s.i, calling item with s.i at each item,
+// which item must read.
+func (s *rowScanner) items(item func() error) error {
+	s.i++ // '['
+	return s.list(']', item)
+}
+
+// list reads the elements of an object or array, just past its opening
+// bracket, up to and including end: each one read by elem, which is
+// called with s.i at the element, and separated by commas.
+func (s *rowScanner) list(end byte, elem func() error) error {
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == end {
+		s.i++
+		return nil
+	}
+	for {
+		s.space()
+		if s.i >= len(s.b) {
+			return errFallBack
+		}
+		if err := elem(); err != nil {
 			return err
 		}
 		s.space()
 		if s.i >= len(s.b) {
 			return errFallBack
 		}
-		if s.b[s.i] == ',' {
+		switch s.b[s.i] {
+		case ',':
 			s.i++
-			continue
-		}
-		if s.b[s.i] != '}' {
+		case end:
+			s.i++
+			return nil
+		default:
 			return errFallBack
 		}
-		s.i++
-		break
 	}
-	if typ != "" && target != "" {
-		s.relations = append(s.relations, [2]string{typ, target})
-	}
-	return nil
 }
 
 // scalar reads a string, number, true, false or null as SearchRows'
