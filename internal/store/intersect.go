@@ -15,9 +15,6 @@ import (
 type listTerm struct {
 	where string
 	args  []any
-	// sorted says the rows come in entity id order (a single key and
-	// value); others are sorted and deduplicated after reading.
-	sorted bool
 	// match is the term's filter when it is a match.
 	match *filter.Match
 }
@@ -46,12 +43,12 @@ func listTerms(f filter.Expr, out []listTerm) ([]listTerm, bool) {
 			args = append(args, v)
 		}
 		ph := strings.TrimSuffix(strings.Repeat("?, ", len(t.Values)), ", ")
-		return append(out, listTerm{"key = ? AND value IN (" + ph + ")", args, len(t.Values) == 1, &t}), true
+		return append(out, listTerm{"key = ? AND value IN (" + ph + ")", args, &t}), true
 	case filter.Exists:
-		return append(out, listTerm{"key = ?", []any{t.Key}, false, nil}), true
+		return append(out, listTerm{"key = ?", []any{t.Key}, nil}), true
 	case filter.HasPrefix:
 		return append(out, listTerm{"key = ? AND value >= ? AND value < ?",
-			[]any{t.Key, t.Prefix, t.Prefix + "\U0010FFFF"}, false, nil}), true
+			[]any{t.Key, t.Prefix, t.Prefix + "\U0010FFFF"}, nil}), true
 	}
 	return nil, false
 }
@@ -73,10 +70,11 @@ func (s *Store) intersectCount(ctx context.Context, terms []listTerm) (int, erro
 		if err != nil {
 			return 0, err
 		}
-		if !t.sorted {
-			slices.Sort(ids)
-			ids = slices.Compact(ids)
-		}
+		// In id order on SQLite's index, but no engine promises an order
+		// without ORDER BY (PostgreSQL's bitmap scans return heap order);
+		// sorting sorted ids costs a pass.
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
 		if i == 0 {
 			acc = ids
 		} else {

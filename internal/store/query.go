@@ -487,7 +487,7 @@ func (s *Store) countByLists(ctx context.Context, q Query, dropsMissing bool) (n
 	}
 	terms, plain := listTerms(q.Filter, nil)
 	if dropsMissing {
-		terms = append(terms, listTerm{"key = ? AND first = 1", []any{q.Order[0].Field}, false, nil})
+		terms = append(terms, listTerm{"key = ? AND first = 1", []any{q.Order[0].Field}, nil})
 	}
 	if !plain || len(terms) < 2 {
 		return 0, false, nil
