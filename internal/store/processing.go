@@ -171,13 +171,17 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, iv Interval) ([]Work, e
 	return out, rows.Err()
 }
 
-// Pending counts entities due for processing and entities waiting to be
-// stitched; both zero means the catalog has caught up with its inputs.
+// Pending counts entities due for processing, or claimed for their first
+// processing and not yet written, and entities waiting to be stitched;
+// both zero means the catalog has caught up with its inputs. (A claim
+// moves an entity's next refresh into the future, so an entity being
+// processed again is not counted: the catalog already serves it.)
 func (s *Store) Pending(ctx context.Context) (due, stitch int, err error) {
 	now := s.now().UnixMilli()
 	err = s.r.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM refresh_state WHERE next_update_at <= ?),
-		(SELECT count(*) FROM stitch_queue)`, now).Scan(&due, &stitch)
+		(SELECT count(*) FROM refresh_state WHERE next_update_at <= ?) +
+		(SELECT count(*) FROM refresh_state`+s.d.indexedBy("refresh_state_never_processed")+` WHERE result_hash = '' AND next_update_at > ?),
+		(SELECT count(*) FROM stitch_queue)`, now, now).Scan(&due, &stitch)
 	return due, stitch, err
 }
 
