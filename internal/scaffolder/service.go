@@ -120,8 +120,14 @@ func (s *Service) userEntity(ctx context.Context, ref string) (map[string]any, e
 }
 
 func (s *Service) audit(ctx context.Context, action, id string) error {
-	return s.st.AppendAudit(ctx, audit.Event{Actor: audit.ActorFrom(ctx, audit.Actor{Kind: "anonymous"}), Action: action,
-		Target: auditTarget(id), Outcome: audit.Succeeded, Severity: audit.Low})
+	return s.st.AppendAudit(ctx, s.auditEvent(ctx, action, id))
+}
+
+// auditEvent is the audit event of a successful action on task id by the
+// caller.
+func (s *Service) auditEvent(ctx context.Context, action, id string) audit.Event {
+	return audit.Event{Actor: audit.ActorFrom(ctx, audit.Actor{Kind: "anonymous"}), Action: action,
+		Target: auditTarget(id), Outcome: audit.Succeeded, Severity: audit.Low}
 }
 
 // Task returns task id (without its secrets).
@@ -146,11 +152,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (store.TaskStatus, erro
 	if err := s.authorize(ctx, TaskCancel, AuditTaskCancelled, auditTarget(id)); err != nil {
 		return "", err
 	}
-	status, err := s.st.RequestCancel(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	return status, s.audit(ctx, AuditTaskCancelled, id)
+	return s.st.RequestCancel(ctx, id, s.auditEvent(ctx, AuditTaskCancelled, id))
 }
 
 // Retry runs a failed or cancelled task again, with secrets (those it had

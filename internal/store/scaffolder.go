@@ -339,37 +339,54 @@ func (s *Store) ListTasks(ctx context.Context, createdBy string, status TaskStat
 // RequestCancel cancels task id. An open task is cancelled at once (with
 // a cancelled event and its secrets cleared); a processing one is marked,
 // and its runner stops it at the next heartbeat or step. It returns the
-// task's status afterwards. A task that has ended is a conflict.
-func (s *Store) RequestCancel(ctx context.Context, id string) (TaskStatus, error) {
+// task's status afterwards. A task that has ended is a conflict. audits
+// are appended to the audit log in the same transaction.
+func (s *Store) RequestCancel(ctx context.Context, id string, audits ...audit.Event) (TaskStatus, error) {
 	var status TaskStatus
 	err := s.tx(ctx, func(ctx context.Context, tx *txn) error {
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM scaffolder_tasks WHERE id = ?`+tx.d.forUpdate, id).Scan(&status); err != nil {
-			if err == sql.ErrNoRows {
-				return fmt.Errorf("task %q: %w", id, ErrNotFound)
-			}
+		var err error
+		if status, err = s.requestCancel(ctx, tx, id); err != nil {
 			return err
 		}
-		switch status {
-		case TaskOpen:
-			status = TaskCancelled
-			now := s.now().UnixMilli()
-			if _, err := tx.ExecContext(ctx, `UPDATE scaffolder_tasks SET status = ?, secrets = NULL, cancel_requested = TRUE WHERE id = ?`,
-				status, id); err != nil {
-				return err
-			}
-			body, _ := json.Marshal(map[string]string{"message": "The task was cancelled before it started"})
-			return appendTaskEvents(ctx, tx, now, id, []TaskEvent{{Type: TaskEventCancelled, Body: body}})
-		case TaskProcessing:
-			_, err := tx.ExecContext(ctx, `UPDATE scaffolder_tasks SET cancel_requested = TRUE WHERE id = ?`, id)
-			return err
-		default:
-			return derrors.Conflict("task %s has already ended (%s)", id, status)
+		if len(audits) == 0 || s.noAudit {
+			return nil
 		}
+		// In the same transaction: the runner may see the request and
+		// record the step it interrupted as soon as this commits.
+		return s.appendAudit(ctx, tx, slices.Clone(audits))
 	})
 	if err != nil {
 		return "", fmt.Errorf("cancel task: %w", err)
 	}
 	return status, nil
+}
+
+// requestCancel cancels an open task, or asks the runner of a processing
+// one to stop, and returns the task's status after that.
+func (s *Store) requestCancel(ctx context.Context, tx *txn, id string) (TaskStatus, error) {
+	var status TaskStatus
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM scaffolder_tasks WHERE id = ?`+tx.d.forUpdate, id).Scan(&status); err != nil {
+		if err == sql.ErrNoRows {
+			return "", fmt.Errorf("task %q: %w", id, ErrNotFound)
+		}
+		return "", err
+	}
+	switch status {
+	case TaskOpen:
+		status = TaskCancelled
+		now := s.now().UnixMilli()
+		if _, err := tx.ExecContext(ctx, `UPDATE scaffolder_tasks SET status = ?, secrets = NULL, cancel_requested = TRUE WHERE id = ?`,
+			status, id); err != nil {
+			return "", err
+		}
+		body, _ := json.Marshal(map[string]string{"message": "The task was cancelled before it started"})
+		return status, appendTaskEvents(ctx, tx, now, id, []TaskEvent{{Type: TaskEventCancelled, Body: body}})
+	case TaskProcessing:
+		_, err := tx.ExecContext(ctx, `UPDATE scaffolder_tasks SET cancel_requested = TRUE WHERE id = ?`, id)
+		return status, err
+	default:
+		return "", derrors.Conflict("task %s has already ended (%s)", id, status)
+	}
 }
 
 // CompleteTask ends task id, which owner must hold, with status (completed,
