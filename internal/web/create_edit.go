@@ -15,7 +15,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"go.yaml.in/yaml/v3"
 
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
@@ -514,83 +513,15 @@ func parseTemplateYAML(text string) (json.RawMessage, *source.Document, []string
 		return nil, nil, []string{fmt.Sprintf("The YAML holds %d documents: paste the template only.", len(docs))}
 	}
 	doc := docs[0]
-	var root yaml.Node
-	_ = yaml.Unmarshal([]byte(text), &root) // source.Parse has read it
-	var node *yaml.Node
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		node = root.Content[0]
-	}
-	var buf bytes.Buffer
-	if err := writeOrderedJSON(&buf, doc.Data, node, 0); err != nil {
+	raw, err := doc.OrderedDocument()
+	if err != nil {
 		return nil, nil, []string{err.Error()}
 	}
-	raw := json.RawMessage(buf.Bytes())
 	if _, err := scaffolder.ParseTemplate(raw); err != nil {
 		_, _, msg := classify(err)
 		return raw, doc, []string{docLine(doc, errorPath(msg)) + msg}
 	}
 	return raw, doc, nil
-}
-
-// writeOrderedJSON writes v (a value source.Parse decoded) as JSON, with
-// the keys of each mapping in the order of n, the node it came from.
-func writeOrderedJSON(buf *bytes.Buffer, v any, n *yaml.Node, depth int) error {
-	if depth > source.MaxDepth {
-		return fmt.Errorf("the YAML is nested too deep")
-	}
-	n = deref(n)
-	switch v := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		seen := map[string]bool{}
-		for _, p := range pairs(n) {
-			if _, ok := v[p.Key]; ok && !seen[p.Key] {
-				keys, seen[p.Key] = append(keys, p.Key), true
-			}
-		}
-		var rest []string
-		for k := range v {
-			if !seen[k] {
-				rest = append(rest, k) // keys a merge key brought in
-			}
-		}
-		sort.Strings(rest)
-		buf.WriteByte('{')
-		for i, k := range append(keys, rest...) {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			kb, _ := json.Marshal(k)
-			buf.Write(kb)
-			buf.WriteByte(':')
-			if err := writeOrderedJSON(buf, v[k], get(n, k), depth+1); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case []any:
-		buf.WriteByte('[')
-		for i, it := range v {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			var child *yaml.Node
-			if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
-				child = n.Content[i]
-			}
-			if err := writeOrderedJSON(buf, it, child, depth+1); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	default:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		buf.Write(b)
-	}
-	return nil
 }
 
 // errorPathRe finds the field path that starts a scaffolder error

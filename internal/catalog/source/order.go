@@ -30,6 +30,16 @@ func (d *Document) OrderedJSON(key string) json.RawMessage {
 	return buf.Bytes()
 }
 
+// OrderedDocument returns the whole document as JSON with every mapping's
+// keys in the order they are written, as OrderedJSON does for one key.
+func (d *Document) OrderedDocument() (json.RawMessage, error) {
+	var buf bytes.Buffer
+	if err := writeOrdered(&buf, d.Data, d.node, 0); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // writeOrdered encodes v, taking the order of each mapping's keys from the
 // node it was decoded from (n may be nil or of another shape, when the
 // value came through a merge: then keys are sorted).

@@ -44,3 +44,17 @@ spec:
 		t.Error("a missing key gave JSON")
 	}
 }
+
+func TestOrderedDocument(t *testing.T) {
+	docs, err := Parse("t.yaml", []byte("kind: Template\napiVersion: v\nspec:\n  zeta: 1\n  alpha: {b: 1, a: 2}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := docs[0].OrderedDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"kind":"Template","apiVersion":"v","spec":{"zeta":1,"alpha":{"b":1,"a":2}}}`; string(got) != want {
+		t.Errorf("OrderedDocument = %s, want %s", got, want)
+	}
+}
