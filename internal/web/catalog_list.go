@@ -226,16 +226,7 @@ func (h *handler) listFacets(ctx context.Context, v *catalogView, st listState, 
 		if err != nil {
 			return err
 		}
-		v.Kinds = append(v.Kinds, option{Value: allKinds, Label: "All kinds", Selected: st.Kind == ""})
-		seen := false
-		for _, k := range kinds["kind"] {
-			sel := strings.EqualFold(k.Value, st.Kind)
-			seen = seen || sel
-			v.Kinds = append(v.Kinds, option{Value: strings.ToLower(k.Value), Label: kindName(k.Value), Count: k.Count, Selected: sel})
-		}
-		if !seen && st.Kind != "" {
-			v.Kinds = append(v.Kinds, option{Value: st.Kind, Label: kindName(st.Kind), Selected: true})
-		}
+		v.Kinds = kindOptions(kinds["kind"], st.Kind)
 	}
 	selected := map[string][]string{
 		"type": st.Types, "owners": st.Owners, "lifecycles": st.Lifecycles, "tags": st.Tags, "namespace": st.Namespaces,
@@ -287,6 +278,22 @@ func (h *handler) listFacets(ctx context.Context, v *catalogView, st listState, 
 	}
 	v.Active, v.ClearHref = activeFilters(st, path, defaultKind)
 	return nil
+}
+
+// kindOptions is the kind picker: "All kinds", then each kind with its
+// count, and the chosen kind even if no entity has it.
+func kindOptions(counts []catalog.FacetCount, chosen string) []option {
+	opts := []option{{Value: allKinds, Label: "All kinds", Selected: chosen == ""}}
+	seen := false
+	for _, k := range counts {
+		sel := strings.EqualFold(k.Value, chosen)
+		seen = seen || sel
+		opts = append(opts, option{Value: strings.ToLower(k.Value), Label: kindName(k.Value), Count: k.Count, Selected: sel})
+	}
+	if !seen && chosen != "" {
+		opts = append(opts, option{Value: chosen, Label: kindName(chosen), Selected: true})
+	}
+	return opts
 }
 
 // norm compares facet values as the filter matches them.

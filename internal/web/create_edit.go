@@ -15,7 +15,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-
 	"github.com/atrium-dev/atrium/internal/catalog"
 	"github.com/atrium-dev/atrium/internal/catalog/entity"
 	"github.com/atrium-dev/atrium/internal/catalog/filter"

@@ -124,16 +124,7 @@ func (h *handler) docsFacets(ctx context.Context, v *docsListView) error {
 		return err
 	}
 	st := v.State
-	v.Kinds = append(v.Kinds, option{Value: allKinds, Label: "All kinds", Selected: st.Kind == ""})
-	seen := false
-	for _, k := range counts["kind"] {
-		sel := strings.EqualFold(k.Value, st.Kind)
-		seen = seen || sel
-		v.Kinds = append(v.Kinds, option{Value: strings.ToLower(k.Value), Label: kindName(k.Value), Count: k.Count, Selected: sel})
-	}
-	if !seen && st.Kind != "" {
-		v.Kinds = append(v.Kinds, option{Value: st.Kind, Label: kindName(st.Kind), Selected: true})
-	}
+	v.Kinds = kindOptions(counts["kind"], st.Kind)
 	owners := facetView{Param: "owners", Label: "Owner"}
 	listed := map[string]bool{}
 	values := slices.Clone(counts[ownerKey])

@@ -244,13 +244,7 @@ func (st listState) expr() filter.Expr {
 	if st.Kind != "" {
 		all = append(all, filter.Match{Key: "kind", Values: []string{st.Kind}})
 	}
-	switch len(all) {
-	case 0:
-		return nil
-	case 1:
-		return all[0]
-	}
-	return filter.All{Exprs: all}
+	return andExpr(all...)
 }
 
 // textFields are searched by the text filter, as Backstage's catalog
