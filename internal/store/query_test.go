@@ -280,8 +280,14 @@ func TestQueryEntitiesOrderAndPaging(t *testing.T) {
 		// beforehand (from the text index, or from SQL where the index
 		// would be too large), or, matching too many, with a subquery:
 		// every way.
-		defer func(rows, bytes int) { maxTextRows, maxTextIndexBytes = rows, bytes }(maxTextRows, maxTextIndexBytes)
+		// Background index builds read the limits: wait for them before
+		// changing them.
+		defer func(rows, bytes int) {
+			f.st.Settle()
+			maxTextRows, maxTextIndexBytes = rows, bytes
+		}(maxTextRows, maxTextIndexBytes)
 		for _, mode := range []string{"indexed", "listed", "subquery"} {
+			f.st.Settle()
 			maxTextRows, maxTextIndexBytes = 20000, 64<<20
 			switch mode {
 			case "listed":
