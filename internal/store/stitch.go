@@ -370,43 +370,19 @@ func buildFinal(in stitchInput, audited bool) (stitchOutput, error) {
 	if !in.processed.Valid {
 		return stitchOutput{skip: true}, nil // never processed successfully: nothing to serve yet
 	}
-	var e entity.Entity
-	if err := json.Unmarshal([]byte(in.processed.String), &e); err != nil {
-		return stitchOutput{}, fmt.Errorf("decode processed entity: %w", err)
-	}
-	e.Relations = in.relations
-	if e.Relations == nil {
-		e.Relations = []entity.Relation{}
-	}
-	if in.errors.Valid && in.errors.String != "null" {
-		var items []entity.StatusItem
-		if err := json.Unmarshal([]byte(in.errors.String), &items); err != nil {
-			return stitchOutput{}, fmt.Errorf("decode errors: %w", err)
+	body, ok := spliceFinal(in)
+	if !ok {
+		var err error
+		if body, err = decodeFinal(in); err != nil {
+			return stitchOutput{}, err
 		}
-		if len(items) > 0 {
-			e.Status = &entity.Status{Items: items}
-		}
-	}
-	if in.orphan {
-		e.SetAnnotation(entity.AnnotationOrphan, "true")
-	}
-	for _, k := range []string{entity.AnnotationViewURL, entity.AnnotationEditURL} {
-		if v, ok := e.Metadata.Annotations[k]; ok && strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "javascript:") {
-			e.Metadata.Annotations[k] = rejectedURL
-		}
-	}
-	e.Metadata.UID = in.uid
-	e.Metadata.Etag = ""
-	body, err := json.Marshal(&e)
-	if err != nil {
-		return stitchOutput{}, err
 	}
 	sum := sha1.Sum(body)
 	hash := hex.EncodeToString(sum[:])
 	if in.oldHash.Valid && in.oldHash.String == hash {
 		return stitchOutput{skip: true}, nil
 	}
-	body, err = withEtag(body, in.uid, hash)
+	body, err := withEtag(body, in.uid, hash)
 	if err != nil {
 		return stitchOutput{}, err
 	}
@@ -430,6 +406,40 @@ func buildFinal(in stitchInput, audited bool) (stitchOutput, error) {
 	}
 	out.diff = withEtagTest(diff, in.oldHash.String)
 	return out, nil
+}
+
+// decodeFinal assembles the final entity of in by decoding its processed
+// entity, for the cases spliceFinal leaves: processing errors, orphans,
+// rejected URLs and anything not encoded as the catalog encodes.
+func decodeFinal(in stitchInput) ([]byte, error) {
+	var e entity.Entity
+	if err := json.Unmarshal([]byte(in.processed.String), &e); err != nil {
+		return nil, fmt.Errorf("decode processed entity: %w", err)
+	}
+	e.Relations = in.relations
+	if e.Relations == nil {
+		e.Relations = []entity.Relation{}
+	}
+	if in.errors.Valid && in.errors.String != "null" {
+		var items []entity.StatusItem
+		if err := json.Unmarshal([]byte(in.errors.String), &items); err != nil {
+			return nil, fmt.Errorf("decode errors: %w", err)
+		}
+		if len(items) > 0 {
+			e.Status = &entity.Status{Items: items}
+		}
+	}
+	if in.orphan {
+		e.SetAnnotation(entity.AnnotationOrphan, "true")
+	}
+	for _, k := range []string{entity.AnnotationViewURL, entity.AnnotationEditURL} {
+		if v, ok := e.Metadata.Annotations[k]; ok && strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "javascript:") {
+			e.Metadata.Annotations[k] = rejectedURL
+		}
+	}
+	e.Metadata.UID = in.uid
+	e.Metadata.Etag = ""
+	return json.Marshal(&e)
 }
 
 // withEtagTest puts a test of the previous version's etag before the ops
