@@ -24,6 +24,11 @@ type dialect struct {
 	// that concurrent transactions wait instead of reading them too. Empty
 	// where one writer serialises everything.
 	forUpdate string
+	// keepsInputs ends the stitcher's SELECT of its inputs from
+	// refresh_state (alias rs): it holds them against deletion until the
+	// stitch commits, so no final entity outlives its entity. Empty where
+	// one writer serialises everything.
+	keepsInputs string
 	// randomBelow returns an SQL expression for a random integer in
 	// [0, n), where n is the SQL expression given.
 	randomBelow func(n string) string
@@ -56,6 +61,7 @@ var postgresDialect = &dialect{
 	numbered:    true,
 	skipLocked:  " FOR UPDATE SKIP LOCKED",
 	forUpdate:   " FOR UPDATE",
+	keepsInputs: " FOR KEY SHARE OF rs",
 	randomBelow: func(n string) string { return "floor(random() * " + n + ")::bigint" },
 	noLimit:     "ALL",
 	indexedBy:   func(string) string { return "" },

@@ -72,13 +72,18 @@ func (w *writer) deleteEntities(refs []string) error {
 		gone[r] = true
 	}
 	for _, ref := range refs {
+		// Locking the entity first waits for a stitch that holds it (see
+		// keepsInputs) to commit, so that what follows reads, and deletes,
+		// the final entity and search rows that stitch wrote.
 		var id int64
-		var served bool
-		if err := w.tx.QueryRowContext(w.ctx, `SELECT rs.id, fe.id IS NOT NULL FROM refresh_state rs
-			LEFT JOIN final_entities fe ON fe.id = rs.id WHERE rs.entity_ref = ?`, ref).Scan(&id, &served); err != nil {
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT id FROM refresh_state WHERE entity_ref = ?`+w.tx.d.forUpdate, ref).Scan(&id); err != nil {
 			if err == sql.ErrNoRows {
 				continue
 			}
+			return err
+		}
+		var served bool
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT EXISTS (SELECT 1 FROM final_entities WHERE id = ?)`, id).Scan(&served); err != nil {
 			return err
 		}
 		if served {
@@ -117,8 +122,10 @@ func (w *writer) deleteEntities(refs []string) error {
 				return fmt.Errorf("delete %s: %w", ref, err)
 			}
 		}
-		if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM refresh_state WHERE entity_ref = ?`, ref); err != nil {
-			return fmt.Errorf("delete %s: %w", ref, err)
+		for _, q := range []string{`DELETE FROM final_entities WHERE id = ?`, `DELETE FROM refresh_state WHERE id = ?`} {
+			if _, err := w.tx.ExecContext(w.ctx, q, id); err != nil {
+				return fmt.Errorf("delete %s: %w", ref, err)
+			}
 		}
 		if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM stitch_queue WHERE entity_ref = ?`, ref); err != nil {
 			return fmt.Errorf("delete %s: %w", ref, err)

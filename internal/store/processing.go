@@ -430,12 +430,17 @@ func (w *writer) flushStitches() error {
 	}
 	refs := slices.Sorted(maps.Keys(w.stitch))
 	// DO UPDATE, not DO NOTHING: a row another replica is stitching is
-	// locked, and updating it waits until that stitch commits and deletes
-	// it, then queues the entity again; DO NOTHING would let the stitch
-	// (which read the entity before this transaction's changes) drop the
-	// request.
+	// locked, and DO UPDATE locks the row it finds (whether its WHERE
+	// holds or not), so it waits until that stitch commits and deletes it,
+	// then queues the entity again; DO NOTHING would let the stitch (which
+	// read the entity before this transaction's changes) drop the request.
+	// A row found unlocked is already due, and stays locked until this
+	// transaction commits, so it is left as it is: on PostgreSQL, rewriting
+	// it made a new row version and index entries for each of the four or
+	// so times a load queues the average entity.
 	q := newBulk(w.ctx, w.tx, "stitch_queue", []string{"entity_ref", "next_stitch_at"},
-		` ON CONFLICT (entity_ref) DO UPDATE SET next_stitch_at = excluded.next_stitch_at`)
+		` ON CONFLICT (entity_ref) DO UPDATE SET next_stitch_at = excluded.next_stitch_at
+			WHERE stitch_queue.next_stitch_at > excluded.next_stitch_at`)
 	defer q.close()
 	for _, ref := range refs {
 		if err := q.add(ref, w.now); err != nil {

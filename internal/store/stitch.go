@@ -325,7 +325,7 @@ func (st *stitcher) load(ph string, args []any) ([]stitchInput, error) {
 			rs.errors, fe.hash, fe.final_entity,
 			NOT EXISTS (SELECT 1 FROM refresh_state_references r WHERE r.target = rs.entity_ref)
 		FROM refresh_state rs LEFT JOIN final_entities fe ON fe.id = rs.id
-		WHERE rs.entity_ref IN (`+ph+`)`, args...)
+		WHERE rs.entity_ref IN (`+ph+`)`+st.tx.d.keepsInputs, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read stitch inputs: %w", err)
 	}
