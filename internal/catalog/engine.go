@@ -1,8 +1,10 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -83,7 +85,7 @@ func (s *Service) step(ctx context.Context, sweep bool) (busy, swept bool, err e
 	// what it processed.
 	if !busy || time.Since(s.lastStitch) >= stitchEvery {
 		s.lastStitch = time.Now()
-		stats, err := s.st.Stitch(ctx, s.opts.BatchSize*20)
+		stats, err := s.stitch(ctx, s.opts.BatchSize*20)
 		if err != nil {
 			return false, false, fmt.Errorf("stitch: %w", err)
 		}
@@ -111,6 +113,35 @@ func (s *Service) step(ctx context.Context, sweep bool) (busy, swept bool, err e
 		}
 	}
 	return busy, swept, nil
+}
+
+// stitch stitches up to limit queued entities, in as many concurrent
+// transactions as the store writes well (see store.Writers): each claims
+// its own share of the queue, as replicas do.
+func (s *Service) stitch(ctx context.Context, limit int) (store.StitchStats, error) {
+	writers := s.st.Writers()
+	if writers == 1 {
+		return s.st.Stitch(ctx, limit)
+	}
+	var mu sync.Mutex
+	var total store.StitchStats
+	var errs []error
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			stats, err := s.st.Stitch(ctx, max(1, limit/writers))
+			mu.Lock()
+			defer mu.Unlock()
+			total.Consumed += stats.Consumed
+			total.Changed += stats.Changed
+			total.Claim = max(total.Claim, stats.Claim)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	return total, errors.Join(errs...)
 }
 
 // maxPendingChildren bounds how many emitted children processing holds in
@@ -155,27 +186,53 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 		wg.Wait()
 		close(done)
 	}()
+	// Results are written in transactions of about maxPendingChildren
+	// children, shared among as many at once as the store writes well, so
+	// that what waits in memory stays the same.
+	writers := s.st.Writers()
 	var pending []store.Result
 	children := 0
-	var writeErr error
+	var (
+		writing  sync.WaitGroup
+		slots    = make(chan struct{}, writers)
+		mu       sync.Mutex
+		writeErr error
+	)
 	flush := func() {
-		if writeErr == nil && len(pending) > 0 {
-			start := time.Now()
-			var conflicts []store.Conflict
-			conflicts, writeErr = s.st.WriteResults(ctx, pending, s.opts.ProcessingInterval)
-			s.logConflicts(conflicts)
-			s.log.Debug("wrote processing results", "results", len(pending), "children", children, "duration", time.Since(start))
-		}
+		batch, n := pending, children
 		pending, children = nil, 0
+		if len(batch) == 0 {
+			return
+		}
+		slots <- struct{}{}
+		writing.Go(func() {
+			defer func() { <-slots }()
+			mu.Lock()
+			failed := writeErr != nil
+			mu.Unlock()
+			if failed {
+				return
+			}
+			start := time.Now()
+			conflicts, err := s.st.WriteResults(ctx, batch, s.opts.ProcessingInterval)
+			s.logConflicts(conflicts)
+			s.log.Debug("wrote processing results", "results", len(batch), "children", n, "duration", time.Since(start))
+			if err != nil {
+				mu.Lock()
+				writeErr = cmp.Or(writeErr, err)
+				mu.Unlock()
+			}
+		})
 	}
 	for r := range done {
 		pending = append(pending, r)
 		children += len(r.Children)
-		if children >= maxPendingChildren {
+		if children >= maxPendingChildren/writers {
 			flush()
 		}
 	}
 	flush()
+	writing.Wait()
 	if writeErr != nil {
 		return 0, writeErr
 	}

@@ -162,6 +162,22 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
+// postgresWriters is how many of the catalog loop's write transactions
+// run at once on PostgreSQL.
+const postgresWriters = 2
+
+// Writers is how many write transactions the catalog's loop should run at
+// once (processing results, stitching): one on SQLite, which has one
+// writer; two on PostgreSQL, where one transaction's inserts keep one
+// server process busy and leave the other cores idle. Concurrent
+// transactions claim and lock their rows as concurrent replicas do.
+func (s *Store) Writers() int {
+	if s.d == postgresDialect {
+		return postgresWriters
+	}
+	return 1
+}
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.r.db.PingContext(ctx) }
 
