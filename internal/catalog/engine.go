@@ -223,6 +223,11 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 				mu.Unlock()
 			}
 		})
+		if writers == 1 {
+			// With one writer, results wait for it instead of piling up
+			// in memory while it writes.
+			writing.Wait()
+		}
 	}
 	for r := range done {
 		pending = append(pending, r)
