@@ -61,6 +61,22 @@ func (s *Store) Stitch(ctx context.Context, limit int) (StitchStats, error) {
 		// A pipeline: while the workers build one chunk, this goroutine
 		// (the only one that may use the transaction) reads the next chunk
 		// and writes the previous one.
+		//
+		// On SQLite, whose one writer nobody waits on, each chunk's audit
+		// events are appended as it is written, instead of all at the end
+		// holding every new entity's first version in memory meanwhile.
+		// On PostgreSQL appending takes the chain head's lock until commit,
+		// so it waits for the end, keeping concurrent stitches apart for
+		// as short a time as it can.
+		write := func(b *build) error {
+			if err := st.write(b); err != nil {
+				return err
+			}
+			if s.d == postgresDialect {
+				return nil
+			}
+			return st.events.flush(s, tx)
+		}
 		var prev *build
 		for chunk := range slices.Chunk(refs, stitchChunk) {
 			inputs, err := st.read(chunk)
@@ -69,14 +85,14 @@ func (s *Store) Stitch(ctx context.Context, limit int) (StitchStats, error) {
 			}
 			next := startBuild(inputs, st.audit)
 			if prev != nil {
-				if err := st.write(prev); err != nil {
+				if err := write(prev); err != nil {
 					return err
 				}
 			}
 			prev = next
 		}
 		if prev != nil {
-			if err := st.write(prev); err != nil {
+			if err := write(prev); err != nil {
 				return err
 			}
 		}
