@@ -53,6 +53,7 @@ func OpenPostgres(ctx context.Context, url string, opts Options) (*Store, error)
 	s := &Store{d: d, w: pool{db, d}, r: pool{db, d}, now: opts.Now, staleFacets: opts.StaleFacets, staleMinCost: staleFacetsMinCost,
 		texts:   resultCache[textMatch]{limit: maxTextsCached},
 		noAudit: opts.DisableAudit}
+	s.closing, s.stopClosing = context.WithCancel(context.Background())
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

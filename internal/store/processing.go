@@ -237,7 +237,7 @@ func (s *Store) WriteResults(ctx context.Context, results []Result, iv Interval)
 		for _, r := range results {
 			written += len(r.Children)
 		}
-		s.analyzeAfter(ctx, written, false)
+		s.analyzeAfter(written, false)
 	}
 	return conflicts, err
 }

@@ -53,9 +53,15 @@ type Store struct {
 	background sync.WaitGroup // background recomputations
 	// analyzeMu guards sinceAnalyze, the entities written since
 	// PostgreSQL's statistics were last refreshed, and analyzedAt, those
-	// written before.
+	// written before; analyzing says a refresh is running in the
+	// background, and analyzeAgain that another was asked for meanwhile.
 	analyzeMu                sync.Mutex
 	sinceAnalyze, analyzedAt int
+	analyzing, analyzeAgain  bool
+	// closing is cancelled by Close, stopping background work that would
+	// otherwise hold it up.
+	closing     context.Context
+	stopClosing context.CancelFunc
 }
 
 // Options tune Open and OpenPostgres.
@@ -127,6 +133,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s := &Store{d: d, w: pool{w, d}, r: pool{w, d}, now: opts.Now, staleFacets: opts.StaleFacets, staleMinCost: staleFacetsMinCost,
 		texts:   resultCache[textMatch]{limit: maxTextsCached},
 		noAudit: opts.DisableAudit}
+	s.closing, s.stopClosing = context.WithCancel(context.Background())
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -153,6 +160,7 @@ func uriPath(path string) string {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopClosing()
 	s.background.Wait()
 	var errs []error
 	if s.r.db != s.w.db {

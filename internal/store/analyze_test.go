@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/atrium-dev/atrium/internal/store/storetest"
+)
+
+// TestStatisticsRefreshRunsInTheBackground holds up a statistics refresh
+// on PostgreSQL with a lock ANALYZE waits for: the write that asked for it
+// must not wait, and a refresh asked for meanwhile must run after it, so
+// that the statistics end up covering everything written.
+func TestStatisticsRefreshRunsInTheBackground(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		if eng != storetest.Postgres {
+			t.Skip("SQLite's planner works without statistics")
+		}
+		f := newFixture(t, eng)
+		st := f.st
+		ctx := context.Background()
+		st.background.Wait() // whatever the fixture's load started
+		st.analyzeMu.Lock()
+		total := st.sinceAnalyze + st.analyzedAt
+		st.analyzeMu.Unlock()
+
+		hold, err := st.w.db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hold.Rollback()
+		if _, err := hold.ExecContext(ctx, `LOCK TABLE audit_events IN SHARE UPDATE EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+
+		done := make(chan struct{})
+		go func() {
+			st.analyzeAfter(1500, false)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("asking for a statistics refresh waited for it")
+		}
+		// Wait until the refresh is blocked on the lock, so that the next
+		// request comes while it runs.
+		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			var waiting int
+			if err := st.r.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE wait_event_type = 'Lock' AND query LIKE 'ANALYZE%'`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting > 0 {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Fatal("no statistics refresh started")
+			}
+		}
+		st.analyzeAfter(600, true)
+		if err := hold.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		st.background.Wait()
+
+		st.analyzeMu.Lock()
+		defer st.analyzeMu.Unlock()
+		if st.analyzing {
+			t.Error("a refresh is still marked running after the background work ended")
+		}
+		if st.sinceAnalyze != 0 || st.analyzedAt != total+2100 {
+			t.Errorf("after the refreshes: %d entities written since the last, %d before it; want 0 and %d",
+				st.sinceAnalyze, st.analyzedAt, total+2100)
+		}
+	})
+}
