@@ -234,6 +234,16 @@ func (s *Service) processBatch(ctx context.Context) (int, error) {
 		children += len(r.Children)
 		if children >= maxPendingChildren/writers {
 			flush()
+			continue
+		}
+		if writers == 1 && len(done) == 0 && children >= maxPendingChildren/10 {
+			// The one writer is idle (flush waits for it) and no other
+			// result is ready: write what there is rather than wait for
+			// more. A load's first write then starts after its first file
+			// instead of its first five, and later writes take what the
+			// workers produced meanwhile. Results with few children (a
+			// refresh of ordinary entities) still share one transaction.
+			flush()
 		}
 	}
 	flush()
