@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -53,6 +54,20 @@ func (b *bulk) add(vals ...any) error {
 	}
 	if len(b.args) >= limit*len(b.cols) {
 		return b.flush()
+	}
+	return nil
+}
+
+// addRows queues the rows whose values follow each other in vals, as add
+// does each.
+func (b *bulk) addRows(vals []any) error {
+	if len(vals)%len(b.cols) != 0 {
+		panic(fmt.Sprintf("store: bulk rows into %s have %d values, not a multiple of %d", b.table, len(vals), len(b.cols)))
+	}
+	for row := range slices.Chunk(vals, len(b.cols)) {
+		if err := b.add(row...); err != nil {
+			return err
+		}
 	}
 	return nil
 }

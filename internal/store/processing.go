@@ -388,8 +388,16 @@ func (w *writer) queueStitch(refs ...string) {
 // the b-tree is filled page by page instead of at random.
 func (w *writer) flushRelations() error {
 	slices.SortFunc(w.pendingRels, func(a, b relRow) int {
-		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.typ, b.typ),
-			cmp.Compare(a.target, b.target), cmp.Compare(a.id, b.id))
+		if c := strings.Compare(a.source, b.source); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.typ, b.typ); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.target, b.target); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
 	})
 	for _, r := range w.pendingRels {
 		b := w.insRel
