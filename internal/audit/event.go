@@ -37,6 +37,38 @@ type Event struct {
 	PrevHash string `json:"prevHash"`
 	// Hash covers this event's canonical form and PrevHash.
 	Hash string `json:"hash"`
+
+	// canonicalDiff is Diff as SetDiff set it, known to be in canonical
+	// form: sealing need not check it again.
+	canonicalDiff json.RawMessage
+}
+
+// CanonicalDiff is a diff in the form an event's hash covers: valid JSON,
+// compact, with <, > and & escaped as encoding/json escapes them. Only
+// Canonicalize makes one.
+type CanonicalDiff struct{ b json.RawMessage }
+
+// Canonicalize checks diff and puts it in canonical form. Events are
+// sealed one after another, under the chain head's lock; a diff made
+// canonical beforehand, where the work can run in parallel, is not
+// checked again then (a kilobyte-sized diff is most of sealing's cost).
+func Canonicalize(diff json.RawMessage) (CanonicalDiff, error) {
+	b, err := json.Marshal(diff) // json.RawMessage: checked, compacted, escaped
+	if err != nil {
+		return CanonicalDiff{}, err
+	}
+	return CanonicalDiff{b}, nil
+}
+
+// SetDiff sets e's Diff to d.
+func (e *Event) SetDiff(d CanonicalDiff) {
+	e.Diff = d.b
+	e.canonicalDiff = d.b
+}
+
+// diffIsCanonical says whether Diff is still what SetDiff set.
+func (e *Event) diffIsCanonical() bool {
+	return len(e.Diff) > 0 && len(e.Diff) == len(e.canonicalDiff) && &e.Diff[0] == &e.canonicalDiff[0]
 }
 
 // Actions recorded by the catalog.
@@ -95,33 +127,59 @@ type Request struct {
 	UserAgent string `json:"userAgent,omitempty"`
 }
 
-// canonical is the form an event's hash covers: every field but Hash, in
-// a fixed order, with the time as integer microseconds so that no
-// formatting or database round trip changes it.
-type canonical struct {
-	Seq      int64           `json:"seq"`
-	Time     int64           `json:"timeUs"`
-	Actor    string          `json:"actor"`
-	Action   string          `json:"action"`
-	Target   string          `json:"target"`
-	Outcome  Outcome         `json:"outcome"`
-	Error    string          `json:"error"`
-	Severity Severity        `json:"severity"`
-	Request  *Request        `json:"request"`
-	Diff     json.RawMessage `json:"diff"`
-	PrevHash string          `json:"prevHash"`
+// canonicalHead is the start of the form an event's hash covers: every
+// field but Hash, in a fixed order, with the time as integer microseconds
+// so that no formatting or database round trip changes it. The diff and
+// PrevHash follow, as "diff" and "prevHash" (see canonicalForm).
+type canonicalHead struct {
+	Seq      int64    `json:"seq"`
+	Time     int64    `json:"timeUs"`
+	Actor    string   `json:"actor"`
+	Action   string   `json:"action"`
+	Target   string   `json:"target"`
+	Outcome  Outcome  `json:"outcome"`
+	Error    string   `json:"error"`
+	Severity Severity `json:"severity"`
+	Request  *Request `json:"request"`
+}
+
+// canonicalForm is the JSON object an event's hash covers: canonicalHead's
+// fields, then the diff (null if none) and PrevHash, as encoding/json
+// would write them all as one struct.
+func canonicalForm(e *Event) ([]byte, error) {
+	head, err := json.Marshal(canonicalHead{Seq: e.Seq, Time: e.Time.UnixMicro(), Actor: e.Actor.String(), Action: e.Action,
+		Target: e.Target, Outcome: e.Outcome, Error: e.Error, Severity: e.Severity, Request: e.Request})
+	if err != nil {
+		return nil, err
+	}
+	diff := json.RawMessage("null")
+	switch {
+	case e.diffIsCanonical():
+		diff = e.Diff
+	case len(e.Diff) > 0:
+		c, err := Canonicalize(e.Diff)
+		if err != nil {
+			return nil, err
+		}
+		diff = c.b
+	}
+	prev, err := json.Marshal(e.PrevHash)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(head)+len(diff)+len(prev)+len(`,"diff":,"prevHash":`))
+	out = append(out, head[:len(head)-1]...) // without its closing brace
+	out = append(out, `,"diff":`...)
+	out = append(out, diff...)
+	out = append(out, `,"prevHash":`...)
+	out = append(out, prev...)
+	return append(out, '}'), nil
 }
 
 // ComputeHash returns the hash e should carry: SHA-256, hex, over its
 // canonical JSON form, which includes PrevHash.
 func ComputeHash(e *Event) (string, error) {
-	c := canonical{Seq: e.Seq, Time: e.Time.UnixMicro(), Actor: e.Actor.String(), Action: e.Action,
-		Target: e.Target, Outcome: e.Outcome, Error: e.Error, Severity: e.Severity, Request: e.Request,
-		Diff: e.Diff, PrevHash: e.PrevHash}
-	if len(c.Diff) == 0 {
-		c.Diff = json.RawMessage("null")
-	}
-	b, err := json.Marshal(c)
+	b, err := canonicalForm(e)
 	if err != nil {
 		return "", fmt.Errorf("canonical form of audit event %d: %w", e.Seq, err)
 	}

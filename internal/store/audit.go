@@ -39,6 +39,12 @@ func (b *auditBatch) entity(action, ref string, fallback audit.Actor, diff json.
 		Outcome: audit.Succeeded, Severity: sev, Diff: diff})
 }
 
+// entityCanonical is entity with a diff already in canonical form.
+func (b *auditBatch) entityCanonical(action, ref string, fallback audit.Actor, diff audit.CanonicalDiff) {
+	b.entity(action, ref, fallback, nil)
+	b.events[len(b.events)-1].SetDiff(diff)
+}
+
 // add records e.
 func (b *auditBatch) add(e audit.Event) { b.events = append(b.events, e) }
 

@@ -263,9 +263,11 @@ type stitchOutput struct {
 	hash      string
 	add, drop []filter.SearchRow
 	facets    []facetDelta
-	// action and diff are the audit event of the change, when auditing.
+	// action and diff are the audit event of the change, when auditing;
+	// the diff is made canonical here, on the workers, rather than when
+	// the one writer seals the events.
 	action string
-	diff   json.RawMessage
+	diff   audit.CanonicalDiff
 }
 
 // read dequeues a chunk of refs and reads their stitching inputs.
@@ -353,7 +355,7 @@ func (st *stitcher) write(b *build) error {
 		}
 		st.facets.add(out.facets)
 		if out.action != "" {
-			st.events.entity(out.action, in.ref, audit.SystemProcessing, out.diff)
+			st.events.entityCanonical(out.action, in.ref, audit.SystemProcessing, out.diff)
 		}
 		for _, r := range out.drop {
 			if _, err := st.delSearch.ExecContext(st.ctx, r.Key, r.Value, in.id); err != nil {
@@ -446,20 +448,24 @@ func buildFinal(in stitchInput, audited bool) (stitchOutput, error) {
 	if err != nil || !audited {
 		return out, err
 	}
+	var diff json.RawMessage
 	switch {
 	case !in.oldBody.Valid:
-		out.action, out.diff = audit.EntityCreated, createdDiff(body)
-		return out, nil
+		out.action, diff = audit.EntityCreated, createdDiff(body)
 	case in.orphan && !strings.Contains(in.oldBody.String, orphanMark):
 		out.action = audit.EntityOrphaned
 	default:
 		out.action = audit.EntityUpdated
 	}
-	diff, err := audit.Diff([]byte(in.oldBody.String), body)
-	if err != nil {
-		return out, err
+	if diff == nil {
+		if diff, err = audit.Diff([]byte(in.oldBody.String), body); err != nil {
+			return out, err
+		}
+		diff = withEtagTest(diff, in.oldHash.String)
 	}
-	out.diff = withEtagTest(diff, in.oldHash.String)
+	if out.diff, err = audit.Canonicalize(diff); err != nil {
+		return out, fmt.Errorf("audit diff: %w", err)
+	}
 	return out, nil
 }
 
