@@ -100,15 +100,23 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.ReadConns <= 0 {
 		opts.ReadConns = 4
 	}
+	pageSize := sqlitePageSize
 	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
+		var err error
+		if pageSize, err = prepareDatabase(ctx, path); err != nil {
+			return nil, err
+		}
 	}
+	// A checkpoint copies the WAL into the database once it holds 32 MiB.
+	checkpointPages := max(1, walCheckpointBytes/pageSize)
 	dsn := func(immediate bool) string {
 		q := url.Values{}
 		for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)",
-			"busy_timeout(10000)", "cache_size(-32768)", "temp_store(MEMORY)", "wal_autocheckpoint(8192)"} {
+			"busy_timeout(10000)", "cache_size(-32768)", "temp_store(MEMORY)",
+			"wal_autocheckpoint(" + strconv.Itoa(checkpointPages) + ")"} {
 			q.Add("_pragma", p)
 		}
 		if immediate {
@@ -149,6 +157,46 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.r = pool{r, d}
 	}
 	return s, nil
+}
+
+// sqlitePageSize is the page size of the databases Open creates. With
+// SQLite's default of 4 KiB, a page held two or three entity documents
+// (final entities, audit events, ingestion state: 1 to 2 KB each) and a
+// quarter of it went unused; at 32 KiB, loading 10,000 components took
+// 2.65-2.94 s instead of 3.03-3.53 s, and 100,000 46 s instead of 49 s,
+// with queries as fast or faster (the relation filter's p99 at 100,000:
+// 2.3 ms instead of 9.0 ms).
+const sqlitePageSize = 32 << 10
+
+// walCheckpointBytes is how much the WAL grows before it is copied into
+// the database.
+const walCheckpointBytes = 32 << 20
+
+// prepareDatabase creates the database at path, if there is none, with
+// sqlitePageSize pages in WAL mode, and returns its page size. The page
+// size must be set before WAL mode is, and the connection pragmas (which
+// the driver runs in alphabetical order) set WAL mode first. A database
+// created before keeps its page size.
+func prepareDatabase(ctx context.Context, path string) (int, error) {
+	_, statErr := os.Stat(path)
+	db, err := sql.Open("sqlite", "file:"+uriPath(path))
+	if err != nil {
+		return 0, fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if errors.Is(statErr, fs.ErrNotExist) {
+		for _, p := range []string{"PRAGMA page_size = " + strconv.Itoa(sqlitePageSize), "PRAGMA journal_mode = WAL"} {
+			if _, err := db.ExecContext(ctx, p); err != nil {
+				return 0, fmt.Errorf("create database: %w", err)
+			}
+		}
+	}
+	var size int
+	if err := db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil {
+		return 0, fmt.Errorf("open database: %w", err)
+	}
+	return size, nil
 }
 
 // uriPath escapes what a SQLite URI filename would read as anything but
