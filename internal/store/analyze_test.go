@@ -76,3 +76,61 @@ func TestStatisticsRefreshRunsInTheBackground(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseLetsAStatisticsRefreshFinish: a refresh cancelled halfway
+// leaves PostgreSQL planning for a catalog a fraction of its size, so
+// Close waits for a running one instead of cancelling it.
+func TestCloseLetsAStatisticsRefreshFinish(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, eng storetest.Engine) {
+		if eng != storetest.Postgres {
+			t.Skip("SQLite's planner works without statistics")
+		}
+		f := newFixture(t, eng)
+		st := f.st
+		ctx := context.Background()
+		st.background.Wait()
+
+		hold, err := st.w.db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hold.Rollback()
+		if _, err := hold.ExecContext(ctx, `LOCK TABLE audit_events IN SHARE UPDATE EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		st.analyzeAfter(1500, true)
+		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			var waiting int
+			if err := st.r.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE wait_event_type = 'Lock' AND query LIKE 'ANALYZE%'`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting > 0 {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				t.Fatal("no statistics refresh started")
+			}
+		}
+
+		closed := make(chan struct{})
+		go func() {
+			st.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+			t.Fatal("Close returned while a statistics refresh was running")
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := hold.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		<-closed
+		st.analyzeMu.Lock()
+		defer st.analyzeMu.Unlock()
+		if st.sinceAnalyze != 0 {
+			t.Errorf("%d entities written since the last refresh after Close: the running one did not finish", st.sinceAnalyze)
+		}
+	})
+}

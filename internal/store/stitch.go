@@ -145,7 +145,8 @@ const analyzeEvery = 1000
 // takes 2 to 3 seconds at a million entities, which the writer that asked
 // for it used to wait out, a dozen times per load. A refresh asked for
 // while one runs runs once it ends, so the last one of a load covers
-// everything the load wrote.
+// everything the load wrote; Close lets it finish (see closeGrace), and
+// Settle waits for it.
 func (s *Store) analyzeAfter(written int, drained bool) {
 	if s.d != postgresDialect {
 		return

@@ -58,8 +58,8 @@ type Store struct {
 	analyzeMu                sync.Mutex
 	sinceAnalyze, analyzedAt int
 	analyzing, analyzeAgain  bool
-	// closing is cancelled by Close, stopping background work that would
-	// otherwise hold it up.
+	// closing is cancelled when Close has waited closeGrace for
+	// background work, stopping what is left of it.
 	closing     context.Context
 	stopClosing context.CancelFunc
 }
@@ -208,8 +208,21 @@ func uriPath(path string) string {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	// A statistics refresh cancelled halfway leaves PostgreSQL planning
+	// with the counts of a catalog a fraction of the size (a sorted query
+	// at a million entities then ran for minutes), so it is let finish.
+	settled := make(chan struct{})
+	go func() {
+		s.background.Wait()
+		close(settled)
+	}()
+	select {
+	case <-settled:
+	case <-time.After(closeGrace):
+		s.stopClosing()
+		<-settled
+	}
 	s.stopClosing()
-	s.background.Wait()
 	var errs []error
 	if s.r.db != s.w.db {
 		errs = append(errs, s.r.db.Close())
@@ -217,6 +230,11 @@ func (s *Store) Close() error {
 	errs = append(errs, s.w.db.Close())
 	return errors.Join(errs...)
 }
+
+// closeGrace is how long Close waits for background work (statistics
+// refreshes, facet recomputations) before cancelling it. A refresh takes
+// seconds at a million entities.
+const closeGrace = time.Minute
 
 // postgresWriters is how many of the catalog loop's write transactions
 // run at once on PostgreSQL.

@@ -102,7 +102,8 @@ func (s *Store) buildTextIndexIn(name string, keys []string, gen int64) {
 }
 
 // Settle waits for the work the store does in the background (recomputing
-// facets served stale, building the text index) to finish.
+// facets served stale, building the text index, refreshing PostgreSQL's
+// statistics) to finish.
 func (s *Store) Settle() { s.background.Wait() }
 
 // buildTextIndex reads the values of keys into a text index, or returns
