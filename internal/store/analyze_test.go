@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -19,20 +20,12 @@ func TestStatisticsRefreshRunsInTheBackground(t *testing.T) {
 		}
 		f := newFixture(t, eng)
 		st := f.st
-		ctx := context.Background()
 		st.background.Wait() // whatever the fixture's load started
 		st.analyzeMu.Lock()
 		total := st.sinceAnalyze + st.analyzedAt
 		st.analyzeMu.Unlock()
 
-		hold, err := st.w.db.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer hold.Rollback()
-		if _, err := hold.ExecContext(ctx, `LOCK TABLE audit_events IN SHARE UPDATE EXCLUSIVE MODE`); err != nil {
-			t.Fatal(err)
-		}
+		hold := holdAnalyze(t, st)
 
 		done := make(chan struct{})
 		go func() {
@@ -44,21 +37,8 @@ func TestStatisticsRefreshRunsInTheBackground(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("asking for a statistics refresh waited for it")
 		}
-		// Wait until the refresh is blocked on the lock, so that the next
-		// request comes while it runs.
-		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-			var waiting int
-			if err := st.r.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
-				WHERE wait_event_type = 'Lock' AND query LIKE 'ANALYZE%'`).Scan(&waiting); err != nil {
-				t.Fatal(err)
-			}
-			if waiting > 0 {
-				break
-			}
-			if time.Since(start) > 30*time.Second {
-				t.Fatal("no statistics refresh started")
-			}
-		}
+		// The next request must come while the refresh runs.
+		waitForHeldAnalyze(t, st)
 		st.analyzeAfter(600, true)
 		if err := hold.Commit(); err != nil {
 			t.Fatal(err)
@@ -87,31 +67,11 @@ func TestCloseLetsAStatisticsRefreshFinish(t *testing.T) {
 		}
 		f := newFixture(t, eng)
 		st := f.st
-		ctx := context.Background()
 		st.background.Wait()
 
-		hold, err := st.w.db.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer hold.Rollback()
-		if _, err := hold.ExecContext(ctx, `LOCK TABLE audit_events IN SHARE UPDATE EXCLUSIVE MODE`); err != nil {
-			t.Fatal(err)
-		}
+		hold := holdAnalyze(t, st)
 		st.analyzeAfter(1500, true)
-		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-			var waiting int
-			if err := st.r.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
-				WHERE wait_event_type = 'Lock' AND query LIKE 'ANALYZE%'`).Scan(&waiting); err != nil {
-				t.Fatal(err)
-			}
-			if waiting > 0 {
-				break
-			}
-			if time.Since(start) > 30*time.Second {
-				t.Fatal("no statistics refresh started")
-			}
-		}
+		waitForHeldAnalyze(t, st)
 
 		closed := make(chan struct{})
 		go func() {
@@ -133,4 +93,38 @@ func TestCloseLetsAStatisticsRefreshFinish(t *testing.T) {
 			t.Errorf("%d entities written since the last refresh after Close: the running one did not finish", st.sinceAnalyze)
 		}
 	})
+}
+
+// holdAnalyze starts a transaction holding a lock that ANALYZE of the
+// store's tables waits for, until it ends.
+func holdAnalyze(t *testing.T, st *Store) *sql.Tx {
+	t.Helper()
+	hold, err := st.w.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hold.Rollback() })
+	if _, err := hold.Exec(`LOCK TABLE audit_events IN SHARE UPDATE EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	return hold
+}
+
+// waitForHeldAnalyze waits until a statistics refresh waits for the lock
+// holdAnalyze takes.
+func waitForHeldAnalyze(t *testing.T, st *Store) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		var waiting int
+		if err := st.r.db.QueryRow(`SELECT count(*) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND query LIKE 'ANALYZE%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("no statistics refresh started")
+		}
+	}
 }
