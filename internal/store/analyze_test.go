@@ -20,7 +20,7 @@ func TestStatisticsRefreshRunsInTheBackground(t *testing.T) {
 		}
 		f := newFixture(t, eng)
 		st := f.st
-		st.background.Wait() // whatever the fixture's load started
+		st.Settle() // whatever the fixture's load started
 		st.analyzeMu.Lock()
 		total := st.sinceAnalyze + st.analyzedAt
 		st.analyzeMu.Unlock()
@@ -43,7 +43,7 @@ func TestStatisticsRefreshRunsInTheBackground(t *testing.T) {
 		if err := hold.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		st.background.Wait()
+		st.Settle()
 
 		st.analyzeMu.Lock()
 		defer st.analyzeMu.Unlock()
@@ -67,7 +67,7 @@ func TestCloseLetsAStatisticsRefreshFinish(t *testing.T) {
 		}
 		f := newFixture(t, eng)
 		st := f.st
-		st.background.Wait()
+		st.Settle()
 
 		hold := holdAnalyze(t, st)
 		st.analyzeAfter(1500, true)

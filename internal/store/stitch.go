@@ -162,7 +162,8 @@ func (s *Store) analyzeAfter(written int, drained bool) {
 		return
 	}
 	s.analyzing = true
-	s.background.Go(s.analyzeInBackground)
+	s.analyzed = make(chan struct{})
+	s.analyses.Go(s.analyzeInBackground)
 }
 
 // analyzeInBackground runs the refreshes analyzeAfter asks for until none
@@ -182,6 +183,7 @@ func (s *Store) analyzeInBackground() {
 		}
 		if err != nil || !s.analyzeAgain {
 			s.analyzing = false
+			close(s.analyzed)
 			s.analyzeMu.Unlock()
 			return
 		}

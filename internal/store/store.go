@@ -58,6 +58,13 @@ type Store struct {
 	analyzeMu                sync.Mutex
 	sinceAnalyze, analyzedAt int
 	analyzing, analyzeAgain  bool
+	// analyzed is closed when the running refresh ends, and analyses
+	// tracks the refresh goroutines for Close. They are kept apart from
+	// background: Settle waits for a refresh while the ingestion loop,
+	// which starts them, may be running, and a WaitGroup must not gain
+	// work while it is being waited on.
+	analyzed chan struct{}
+	analyses sync.WaitGroup
 	// closing is cancelled when Close has waited closeGrace for
 	// background work, stopping what is left of it.
 	closing     context.Context
@@ -214,6 +221,7 @@ func (s *Store) Close() error {
 	settled := make(chan struct{})
 	go func() {
 		s.background.Wait()
+		s.analyses.Wait()
 		close(settled)
 	}()
 	select {

@@ -104,7 +104,15 @@ func (s *Store) buildTextIndexIn(name string, keys []string, gen int64) {
 // Settle waits for the work the store does in the background (recomputing
 // facets served stale, building the text index, refreshing PostgreSQL's
 // statistics) to finish.
-func (s *Store) Settle() { s.background.Wait() }
+func (s *Store) Settle() {
+	s.analyzeMu.Lock()
+	running, analyzed := s.analyzing, s.analyzed
+	s.analyzeMu.Unlock()
+	if running {
+		<-analyzed
+	}
+	s.background.Wait()
+}
 
 // buildTextIndex reads the values of keys into a text index, or returns
 // nil if they take more than maxTextIndexBytes.
